@@ -78,3 +78,32 @@ type Waiter interface {
 	// caller should list messages again.
 	WaitForMail(ctx context.Context) error
 }
+
+// Disposition says what happens to a message when it is marked processed or
+// quarantined. Several actions may be combined; they are applied in the
+// order category, read flag, move, so that a message moved away already
+// carries its marks.
+//
+// The same disposition also decides which messages are listed as not yet
+// processed:
+//   - when Category is set, a message is unprocessed while it lacks that
+//     category (EWS, Graph) or keyword (IMAP), whatever its read state, so a
+//     message an analyst opened by hand is still processed;
+//   - otherwise, when MarkRead is set, a message is unprocessed while it is
+//     unread (IMAP: lacks \Seen);
+//   - otherwise (MoveTo only), every message left in a listed folder is
+//     unprocessed.
+//
+// Messages carrying the quarantine disposition's category are never listed.
+type Disposition struct {
+	// MarkRead sets the read flag (EWS IsRead, Graph isRead, IMAP \Seen).
+	MarkRead bool
+	// Category adds an Outlook category (EWS, Graph) or an IMAP keyword.
+	Category string
+	// MoveTo moves the message to this folder path (for example
+	// "Inbox/Processed"), which must exist.
+	MoveTo string
+}
+
+// IsZero reports whether d does nothing.
+func (d Disposition) IsZero() bool { return !d.MarkRead && d.Category == "" && d.MoveTo == "" }
