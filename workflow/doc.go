@@ -1,0 +1,3 @@
+// Package workflow chains connector calls into pipelines and runs them
+// reliably over the items of a source.
+package workflow
