@@ -381,3 +381,10 @@ func (e *TransportError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// Temporary reports whether another try later may succeed: true for a
+// broken or refused connection or a timeout, false for a refused
+// certificate, a refused redirect or a cancelled context.
+func (e *TransportError) Temporary() bool {
+	return !errors.Is(e.Err, context.Canceled) && !permanent(e.Err)
+}

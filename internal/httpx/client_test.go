@@ -477,3 +477,18 @@ func TestNewValidatesBaseURL(t *testing.T) {
 }
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+func TestTemporary(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[int]bool{400: false, 404: false, 408: true, 429: true, 500: true, 501: false, 503: true} {
+		if got := (&ResponseError{StatusCode: code}).Temporary(); got != want {
+			t.Errorf("status %d: Temporary() = %v", code, got)
+		}
+	}
+	if !(&TransportError{Err: io.ErrUnexpectedEOF}).Temporary() {
+		t.Error("a broken connection is not temporary")
+	}
+	if (&TransportError{Err: context.Canceled}).Temporary() || (&TransportError{Err: &RedirectRefusedError{Host: "x"}}).Temporary() {
+		t.Error("a cancel or a refused redirect is temporary")
+	}
+}

@@ -89,3 +89,18 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// Temporary reports whether the status is worth another try later: 408, 429
+// and the 5xx answers of an overloaded or restarting server.
+func (e *ResponseError) Temporary() bool { return TemporaryStatus(e.StatusCode) }
+
+// TemporaryStatus reports whether an HTTP status is worth another try later.
+func TemporaryStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}

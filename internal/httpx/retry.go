@@ -118,10 +118,7 @@ func retryReason(resp *http.Response, err error) string {
 		}
 		return redactURLError(err).Error()
 	}
-	switch resp.StatusCode {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	if TemporaryStatus(resp.StatusCode) {
 		return fmt.Sprintf("status %d", resp.StatusCode)
 	}
 	return ""
