@@ -1,0 +1,220 @@
+package thehive
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+)
+
+// CustomFieldValue is the value of a custom field on a case, an alert or a
+// case template.
+type CustomFieldValue struct {
+	// ID is the id of the value (not of the field's definition).
+	ID string `json:"_id,omitempty"`
+	// Name is the custom field's name.
+	Name string `json:"name"`
+	// Type is the custom field's type: "string", "integer", "float",
+	// "boolean", "date" or "url".
+	Type string `json:"type,omitempty"`
+	// Value is the value as decoded from JSON: a string, a float64, a bool,
+	// nil, or for a date the epoch milliseconds as a float64 (see
+	// [CustomFieldValue.Time]).
+	Value any `json:"value"`
+	// Order is the field's position in the UI.
+	Order int `json:"order"`
+}
+
+// String returns the value as text: a string as is, a number without
+// exponent, nil as "".
+func (v CustomFieldValue) String() string {
+	switch x := v.Value.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		b, _ := json.Marshal(x)
+		return string(b)
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+// Time returns a date value.
+func (v CustomFieldValue) Time() (time.Time, bool) {
+	ms, ok := v.Value.(float64)
+	if !ok {
+		return time.Time{}, false
+	}
+	return fromMillis(int64(ms)), true
+}
+
+// CustomFields are the custom field values to set on a case, an alert or
+// a case template, by field name. Values are strings, numbers, booleans or
+// time.Time for date fields (sent as epoch milliseconds). A nil value
+// clears the field.
+type CustomFields map[string]any
+
+// wire returns the object form TheHive accepts ({"name": value}).
+func (cf CustomFields) wire() map[string]any {
+	if len(cf) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(cf))
+	for k, v := range cf {
+		out[k] = wireValue(v)
+	}
+	return out
+}
+
+func (cf CustomFields) valid(what string) error {
+	for k := range cf {
+		if strings.TrimSpace(k) == "" {
+			return invalid("%s: custom field with an empty name", what)
+		}
+	}
+	return nil
+}
+
+// lookupCustomField finds a value by field name.
+func lookupCustomField(values []CustomFieldValue, name string) (CustomFieldValue, bool) {
+	for _, v := range values {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return CustomFieldValue{}, false
+}
+
+// body builds a JSON request body, skipping unset values.
+type body map[string]any
+
+func (b body) str(k, v string) {
+	if v != "" {
+		b[k] = v
+	}
+}
+
+func (b body) strs(k string, v []string) {
+	if len(v) > 0 {
+		b[k] = v
+	}
+}
+
+func (b body) date(k string, t time.Time) {
+	if !t.IsZero() {
+		b[k] = millis(t)
+	}
+}
+
+func (b body) flag(k string, v bool) {
+	if v {
+		b[k] = true
+	}
+}
+
+func (b body) num(k string, v int) {
+	if v != 0 {
+		b[k] = v
+	}
+}
+
+// patch builds a PATCH body from optional fields; remove lists fields to
+// send as null, which makes TheHive remove them.
+type patch struct {
+	b       body
+	allowed map[string]bool // fields of the entity, for checking remove
+}
+
+func newPatch() *patch { return &patch{b: body{}, allowed: map[string]bool{}} }
+
+func setp[T any](p *patch, k string, v *T) {
+	p.allowed[k] = true
+	if v != nil {
+		p.b[k] = *v
+	}
+}
+
+func (p *patch) date(k string, v *time.Time) {
+	p.allowed[k] = true
+	if v != nil {
+		p.b[k] = millis(*v)
+	}
+}
+
+func (p *patch) list(k string, v []string) {
+	p.allowed[k] = true
+	if v != nil {
+		p.b[k] = v
+	}
+}
+
+// finish applies the removals and checks them.
+func (p *patch) finish(what string, remove []string) (body, error) {
+	for _, k := range remove {
+		if !p.allowed[k] {
+			return nil, invalid("%s: cannot remove unknown field %q (known: %s)", what, k, strings.Join(p.known(), ", "))
+		}
+		if _, set := p.b[k]; set {
+			return nil, invalid("%s: field %q is both set and removed", what, k)
+		}
+		p.b[k] = nil
+	}
+	if len(p.b) == 0 {
+		return nil, invalid("%s: nothing to update", what)
+	}
+	return p.b, nil
+}
+
+func (p *patch) known() []string {
+	ks := make([]string, 0, len(p.allowed))
+	for k := range p.allowed {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func checkSeverity(what string, s Severity) error {
+	if s != 0 && !s.Valid() {
+		return invalid("%s: severity %d out of range 1..4", what, int(s))
+	}
+	return nil
+}
+
+func checkTLP(what string, t *TLP) error {
+	if t != nil && !t.Valid() {
+		return invalid("%s: tlp %d out of range 0..4", what, int(*t))
+	}
+	return nil
+}
+
+func checkPAP(what string, p *PAP) error {
+	if p != nil && !p.Valid() {
+		return invalid("%s: pap %d out of range 0..3", what, int(*p))
+	}
+	return nil
+}
+
+// checkLevels validates the optional severity, TLP and PAP of a request.
+func checkLevels(what string, s *Severity, t *TLP, p *PAP) error {
+	if s != nil {
+		if !s.Valid() {
+			return invalid("%s: severity %d out of range 1..4", what, int(*s))
+		}
+	}
+	if err := checkTLP(what, t); err != nil {
+		return err
+	}
+	return checkPAP(what, p)
+}
+
+func marshalBody(b body) ([]byte, error) {
+	data, err := json.Marshal(b)
+	if err != nil {
+		return nil, invalid("encoding the request: %v", err)
+	}
+	return data, nil
+}
