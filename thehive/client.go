@@ -1,6 +1,7 @@
 package thehive
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -401,15 +402,44 @@ func (c *Client) decode(resp *http.Response, r request, out any) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		return nil
 	}
-	dec := json.NewDecoder(resp.Body)
-	if err := dec.Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("thehive: %s %s: empty response (status %d)", r.method, r.path, resp.StatusCode)
-		}
+	// Read first, then decode: a broken connection is told apart from a
+	// body that is not what was expected.
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return &ReadError{Method: r.method, Path: r.path, Err: err}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return fmt.Errorf("thehive: %s %s: empty response (status %d)", r.method, r.path, resp.StatusCode)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("thehive: %s %s: decoding the response: %w", r.method, r.path, err)
 	}
 	return nil
 }
+
+// ReadError reports a response whose status was 2xx but whose body could
+// not be read to the end: the connection broke or timed out. The request
+// may have been applied. It is temporary, so a caller's retry policy tries
+// again (creations should then be idempotent, see [SafeToRetry]).
+type ReadError struct {
+	// Method and Path identify the request.
+	Method string
+	Path   string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error implements error.
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("thehive: %s %s: reading the response: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// Temporary reports whether another try may succeed: true unless the
+// caller's context was cancelled.
+func (e *ReadError) Temporary() bool { return !errors.Is(e.Err, context.Canceled) }
 
 // pathf builds an API path from a format whose %s verbs are filled with
 // escaped path segments. Every segment must be non-empty.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -403,5 +404,39 @@ func TestEnums(t *testing.T) {
 	}
 	if (thehive.CustomFieldValue{}).String() != "" || (thehive.CustomFieldValue{Value: true}).String() != "true" {
 		t.Error("CustomFieldValue.String")
+	}
+}
+
+func TestBrokenResponses(t *testing.T) {
+	t.Parallel()
+	// A 200 whose body stops short: the connection broke.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n" + caseJSON[:60])
+		buf.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL)
+	_, err := c.Cases.Get(ctx(t), "~1")
+	record(err)
+	var re *thehive.ReadError
+	if !errors.As(err, &re) || !re.Temporary() || re.Path != "/api/v1/case/~1" {
+		t.Fatalf("error %#v, want a temporary ReadError", err)
+	}
+
+	// Whole bodies that are not what was asked for are not temporary.
+	ps := newPinServer(t, ok(200, `{"_id": 12`), ok(200, `[1,2]`), answer{status: 200})
+	c = newClient(t, ps.URL+basePath)
+	for i := range 3 {
+		_, err := c.Cases.Get(ctx(t), "~1")
+		record(err)
+		if err == nil || errors.As(err, &re) {
+			t.Errorf("answer %d: error %v", i, err)
+		}
 	}
 }

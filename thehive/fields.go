@@ -2,6 +2,7 @@ package thehive
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -33,13 +34,12 @@ func (v CustomFieldValue) String() string {
 		return ""
 	case string:
 		return x
-	case float64:
-		b, _ := json.Marshal(x)
-		return string(b)
-	default:
-		b, _ := json.Marshal(x)
-		return string(b)
 	}
+	b, err := json.Marshal(v.Value)
+	if err != nil {
+		return fmt.Sprint(v.Value)
+	}
+	return string(b)
 }
 
 // Time returns a date value.

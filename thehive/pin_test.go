@@ -32,6 +32,8 @@ type seen struct {
 	Query  string
 	Header http.Header
 	Body   []byte
+	// Length is the request's Content-Length, -1 when it was chunked.
+	Length int64
 }
 
 // answer is what the pin server replies.
@@ -66,7 +68,7 @@ func newPinServer(t *testing.T, answers ...answer) *pinServer {
 			return
 		}
 		ps.mu.Lock()
-		ps.reqs = append(ps.reqs, seen{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), b})
+		ps.reqs = append(ps.reqs, seen{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), b, r.ContentLength})
 		a := ps.answers[0]
 		if len(ps.answers) > 1 {
 			ps.answers = ps.answers[1:]

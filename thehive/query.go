@@ -216,8 +216,8 @@ func (q *Query) valid() error {
 	return nil
 }
 
-// stages returns the filter, sort and page operations of q. paged adds a
-// page operation even when Limit is zero (used by iterators).
+// stages returns the filter, sort and page operations of q. A page
+// operation is sent when q pages (From, Limit) or asks for extra data.
 func (q *Query) stages() []any {
 	if q == nil {
 		return nil

@@ -38,6 +38,9 @@ func TestFileObservableIsMultipart(t *testing.T) {
 	if r.Method != "POST" || r.Path != basePath+"/api/v1/case/~4104/observable" {
 		t.Errorf("request %s %s", r.Method, r.Path)
 	}
+	if r.Length != int64(len(r.Body)) {
+		t.Errorf("Content-Length %d for %d bytes: a seekable file's size is known", r.Length, len(r.Body))
+	}
 	want := []part{
 		{Name: "_json", Data: `{"dataType":"file","message":"original mail","tags":["mail"]}`},
 		{Name: "attachment", FileName: "mail.eml", ContentType: "message/rfc822", Data: "hello world"},
@@ -105,6 +108,9 @@ func TestTaskLogWithAttachmentsIsMultipart(t *testing.T) {
 	r := ps.last(t)
 	if r.Path != basePath+"/api/v1/task/~500/log" {
 		t.Errorf("path %s", r.Path)
+	}
+	if r.Length != -1 {
+		t.Errorf("Content-Length %d, want a chunked body: a one-shot reader's size is unknown", r.Length)
 	}
 	want := []part{
 		{Name: "_json", Data: `{"message":"From: a@b","startDate":1700000000000}`},

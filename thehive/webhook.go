@@ -153,6 +153,7 @@ type Event struct {
 // flexString reads a JSON string, number or boolean as text; null as "".
 type flexString string
 
+// UnmarshalJSON implements json.Unmarshaler.
 func (f *flexString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
