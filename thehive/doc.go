@@ -42,8 +42,12 @@
 // type ("NotFoundError", "CreateError"...) and message. It matches the
 // sentinels [ErrNotFound], [ErrUnauthorized], [ErrForbidden],
 // [ErrConflict], [ErrDuplicate], [ErrBadRequest] and [ErrRateLimited] with
-// errors.Is. Requests refused before being sent match [ErrInvalidParams].
-// A request that got no answer fails with the transport's error.
+// errors.Is. Requests refused before being sent match [ErrInvalidParams];
+// an assignment to a user the organisation does not have matches
+// [ErrUnknownUser]. A request that got no answer fails with the transport's
+// error, and a 2xx answer whose body broke off with a [*ReadError]. The
+// errors worth another try later (429, 5xx, broken connections) say so with
+// a Temporary method.
 //
 // TheHive refuses duplicates: an alert with the same (type, source,
 // sourceRef), an observable with the same data in the same case or alert.
