@@ -234,12 +234,15 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request, kind FaultKind, 
 	}
 }
 
-// stall blocks until the client gives up or the server closes.
+// stall blocks until the client gives up or the server closes, then
+// aborts the answer so that the client never mistakes a truncated body for
+// a whole one.
 func (s *Server) stall(r *http.Request) {
 	select {
 	case <-r.Context().Done():
 	case <-s.closing:
 	}
+	panic(http.ErrAbortHandler)
 }
 
 func retrySeconds(d time.Duration) string {

@@ -228,3 +228,8 @@ func hashesOf(b []byte) []any {
 	s256, s1, m5 := sha256.Sum256(b), sha1.Sum(b), md5.Sum(b)
 	return []any{hex.EncodeToString(s256[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(m5[:])}
 }
+
+// ignoreKey ignores one more map key in a comparison.
+func ignoreKey(name string) cmp.Option {
+	return cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == name })
+}

@@ -264,7 +264,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.counts.add(r.Method + " " + r.URL.Path)
 	}
 	if d := time.Duration(s.latency.Load()); d > 0 && !s.wait(r.Context(), d) {
-		return
+		panic(http.ErrAbortHandler) // the client left or the server is closing
 	}
 	if rt == nil {
 		writeError(w, &apiError{status: http.StatusNotFound, typ: "NotFoundError", message: r.URL.Path})
