@@ -160,6 +160,11 @@ func TestFakeCases(t *testing.T) {
 	if n := must(c.Cases.Count(ctx, thehive.Filter{}))(t); n != 3 {
 		t.Errorf("Count = %d", n)
 	}
+	var raw int
+	noErr(t, c.RawQuery(ctx, []any{map[string]any{"_name": "listCase"}, thehive.FilterOp(thehive.Like("title", "case")), map[string]any{"_name": "count"}}, &raw))
+	if raw != 2 {
+		t.Errorf("RawQuery count = %d", raw)
+	}
 	if n := must(c.Cases.Count(ctx, thehive.StartsWith("title", "case ")))(t); n != 2 {
 		t.Errorf("Count(startsWith) = %d", n)
 	}
@@ -268,6 +273,10 @@ func TestFakeAlerts(t *testing.T) {
 	}
 	if n := must(c.Alerts.Count(ctx, thehive.Eq("caseId", string(cs.ID))))(t); n != 2 {
 		t.Errorf("Count(caseId) = %d", n)
+	}
+	imported := must(c.Alerts.Find(ctx, &thehive.Query{Filter: thehive.Eq("stage", thehive.StageImported), Sort: []thehive.Sort{thehive.Desc("sourceRef")}}))(t)
+	if len(imported) != 2 || imported[0].SourceRef != "212" {
+		t.Errorf("Find(imported) = %+v", imported)
 	}
 	var refs []string
 	for al, err := range c.Alerts.FindAll(ctx, nil) {
