@@ -74,8 +74,15 @@ func TestMain(m *testing.M) {
 		}
 		for _, s := range secrets {
 			if i := strings.Index(text, s); i >= 0 {
-				start := max(0, strings.LastIndexByte(text[:i], '\n'))
-				fmt.Printf("FAIL: a secret leaked into the logs or an error: %q\n", strings.SplitN(text[start:], "\n", 3)[1])
+				start := strings.LastIndexByte(text[:i], '\n') + 1
+				end := len(text)
+				if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
+					end = i + j
+				}
+				// The line is shown with the secret masked, so that the
+				// failure does not leak it further.
+				line := strings.ReplaceAll(text[start:end], s, "<SECRET>")
+				fmt.Printf("FAIL: a secret leaked into the logs or an error: %q\n", line)
 				code = 1
 			}
 		}
