@@ -483,7 +483,6 @@ func (u caseUpdate) apply(c *call, st *store, cs *caseRec) (map[string]any, erro
 			d["stage"] = cs.stage()
 			if cs.stage() == "Closed" {
 				d["endDate"] = cs.endDate
-				st.closeCaseTasks(c, cs)
 			}
 		}
 	}
@@ -549,6 +548,9 @@ func (c *call) updateCaseWith(st *store, cs *caseRec, u caseUpdate) error {
 	}
 	st.touch(cs, c.login, c.now)
 	c.audit(st, "update", cs, cs.id, d, nil)
+	if cs.stage() == "Closed" && before.stage() != "Closed" {
+		st.closeCaseTasks(c, cs)
+	}
 	return nil
 }
 
