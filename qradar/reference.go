@@ -1,0 +1,496 @@
+package qradar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ClosingReasonsService manages offense closing reasons
+// (/api/siem/offense_closing_reasons).
+type ClosingReasonsService struct{ c *Client }
+
+// ClosingReasonListOptions selects closing reasons.
+type ClosingReasonListOptions struct {
+	// IncludeReserved and IncludeDeleted add reasons that cannot be used to
+	// close an offense.
+	IncludeReserved bool
+	IncludeDeleted  bool
+	// Filter selects reasons, e.g. Eq("text", "Non-Issue").
+	Filter Filter
+}
+
+// List returns every closing reason the options select: GET
+// /siem/offense_closing_reasons.
+func (s *ClosingReasonsService) List(ctx context.Context, opts *ClosingReasonListOptions) ([]ClosingReason, error) {
+	q := url.Values{}
+	if opts != nil {
+		if opts.IncludeReserved {
+			q.Set("include_reserved", "true")
+		}
+		if opts.IncludeDeleted {
+			q.Set("include_deleted", "true")
+		}
+		if opts.Filter != "" {
+			q.Set("filter", string(opts.Filter))
+		}
+	}
+	return listAllItems[ClosingReason](ctx, s.c, "siem/offense_closing_reasons", q)
+}
+
+// Get returns a closing reason: GET
+// /siem/offense_closing_reasons/{closing_reason_id}.
+func (s *ClosingReasonsService) Get(ctx context.Context, id ClosingReasonID) (*ClosingReason, error) {
+	var r ClosingReason
+	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/offense_closing_reasons", int64(id))}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Create adds a closing reason (5 to 60 characters): POST
+// /siem/offense_closing_reasons?reason=... A reason that exists already
+// fails with ErrConflict.
+func (s *ClosingReasonsService) Create(ctx context.Context, text string) (*ClosingReason, error) {
+	if n := len([]rune(text)); n < 5 || n > 60 {
+		return nil, invalidParams("a closing reason has 5 to 60 characters, not %d", n)
+	}
+	var r ClosingReason
+	req := &request{method: http.MethodPost, path: "siem/offense_closing_reasons", query: url.Values{"reason": {text}}}
+	if _, _, err := s.c.do(ctx, req, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// FindByName returns the usable (neither deleted nor reserved) closing
+// reason whose text is name, ignoring case and surrounding space. None
+// gives an error matching ErrNotFound.
+func (s *ClosingReasonsService) FindByName(ctx context.Context, name string) (*ClosingReason, error) {
+	want := strings.TrimSpace(name)
+	if want == "" {
+		return nil, invalidParams("empty closing reason name")
+	}
+	reasons, err := s.List(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reasons {
+		if !r.Deleted && !r.Reserved && strings.EqualFold(strings.TrimSpace(r.Text), want) {
+			return &r, nil
+		}
+	}
+	return nil, fmt.Errorf("qradar: no closing reason named %q: %w", want, ErrNotFound)
+}
+
+// OffenseTypesService reads offense types (/api/siem/offense_types),
+// keeping what it read for the client's cache time.
+type OffenseTypesService struct {
+	c     *Client
+	cache *cache[OffenseTypeID, OffenseType]
+}
+
+// List returns the offense types that filter selects (all for ""),
+// uncached: GET /siem/offense_types.
+func (s *OffenseTypesService) List(ctx context.Context, filter Filter) ([]OffenseType, error) {
+	q := url.Values{"sort": {"+id"}}
+	if filter != "" {
+		q.Set("filter", string(filter))
+	}
+	return listAllItems[OffenseType](ctx, s.c, "siem/offense_types", q)
+}
+
+// Get returns an offense type, from the cache when it can: GET
+// /siem/offense_types/{offense_type_id}.
+func (s *OffenseTypesService) Get(ctx context.Context, id OffenseTypeID) (*OffenseType, error) {
+	if t, found, cached := s.cache.get(id); cached {
+		if !found {
+			return nil, fmt.Errorf("qradar: offense type %d: %w", id, ErrNotFound)
+		}
+		return &t, nil
+	}
+	var t OffenseType
+	_, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/offense_types", int64(id))}, &t)
+	if errors.Is(err, ErrNotFound) {
+		s.cache.put(id, OffenseType{}, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(id, t, true)
+	return &t, nil
+}
+
+// Lookup returns the offense types of ids that exist, from the cache or
+// with one request per batch (filter=id in (...)). A type the list leaves
+// out (QRadar Community Edition does for some stock types) is read on its
+// own; types the console does not know are absent from the map.
+func (s *OffenseTypesService) Lookup(ctx context.Context, ids []OffenseTypeID) (map[OffenseTypeID]OffenseType, error) {
+	out := make(map[OffenseTypeID]OffenseType, len(ids))
+	var missing []OffenseTypeID
+	for _, id := range uniqueIDs(ids) {
+		if t, found, cached := s.cache.get(id); cached {
+			if found {
+				out[id] = t
+			}
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	types, err := fetchByIDs[OffenseType](ctx, s.c, "siem/offense_types", missing, nil)
+	for _, t := range types {
+		out[t.ID] = t
+		s.cache.put(t.ID, t, true)
+	}
+	if err != nil {
+		return out, err
+	}
+	for _, id := range missing {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		t, err := s.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return out, err
+		default:
+			out[id] = *t
+		}
+	}
+	return out, nil
+}
+
+// ClearCache forgets the cached offense types.
+func (s *OffenseTypesService) ClearCache() { s.cache.clear() }
+
+// AddressListOptions selects addresses.
+type AddressListOptions struct {
+	// Filter selects addresses, e.g. Eq("source_ip", "10.0.0.1").
+	Filter Filter
+	// Fields limits the fields returned.
+	Fields []string
+	// Offset is the position of the first address to return.
+	Offset int
+	// Limit is the page size (default DefaultPageSize).
+	Limit int
+}
+
+func (o *AddressListOptions) bounds() (offset, limit int) {
+	if o == nil {
+		return 0, 0
+	}
+	return o.Offset, o.Limit
+}
+
+func (o *AddressListOptions) query() url.Values {
+	q := url.Values{}
+	if o == nil {
+		return q
+	}
+	if o.Filter != "" {
+		q.Set("filter", string(o.Filter))
+	}
+	fieldsQuery(q, o.Fields)
+	return q
+}
+
+// SourceAddressesService reads offense source addresses
+// (/api/siem/source_addresses).
+type SourceAddressesService struct{ c *Client }
+
+// Get returns a source address: GET
+// /siem/source_addresses/{source_address_id}.
+func (s *SourceAddressesService) Get(ctx context.Context, id AddressID) (*SourceAddress, error) {
+	var a SourceAddress
+	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/source_addresses", int64(id))}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// List returns one page of source addresses.
+func (s *SourceAddressesService) List(ctx context.Context, opts *AddressListOptions) (*Page[SourceAddress], error) {
+	offset, limit := opts.bounds()
+	items, total, err := listPage[SourceAddress](ctx, s.c, "siem/source_addresses", opts.query(), offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &Page[SourceAddress]{Items: items, Offset: offset, Total: total}, nil
+}
+
+// ListAll returns an iterator over every source address the options
+// select.
+func (s *SourceAddressesService) ListAll(ctx context.Context, opts *AddressListOptions) iter.Seq2[SourceAddress, error] {
+	offset, limit := opts.bounds()
+	return listAllOffset[SourceAddress](ctx, s.c, "siem/source_addresses", opts.query(), offset, limit)
+}
+
+// ByIDs returns the source addresses of ids, one request per batch of ids
+// (filter=id in (...)), not one per id. Unknown ids are absent; on an
+// error the addresses of the batches already read are returned with it.
+func (s *SourceAddressesService) ByIDs(ctx context.Context, ids []AddressID) ([]SourceAddress, error) {
+	return fetchByIDs[SourceAddress](ctx, s.c, "siem/source_addresses", ids, nil)
+}
+
+// IPs returns the IP address of each of ids that exists, in batches as
+// ByIDs does but asking only for id and source_ip.
+func (s *SourceAddressesService) IPs(ctx context.Context, ids []AddressID) (map[AddressID]string, error) {
+	as, err := fetchByIDs[SourceAddress](ctx, s.c, "siem/source_addresses", ids, []string{"id", "source_ip"})
+	out := make(map[AddressID]string, len(as))
+	for _, a := range as {
+		out[a.ID] = a.IP
+	}
+	return out, err
+}
+
+// LocalDestinationAddressesService reads offense local destination
+// addresses (/api/siem/local_destination_addresses).
+type LocalDestinationAddressesService struct{ c *Client }
+
+// Get returns a local destination address: GET
+// /siem/local_destination_addresses/{local_destination_address_id}.
+func (s *LocalDestinationAddressesService) Get(ctx context.Context, id AddressID) (*LocalDestinationAddress, error) {
+	var a LocalDestinationAddress
+	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/local_destination_addresses", int64(id))}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// List returns one page of local destination addresses.
+func (s *LocalDestinationAddressesService) List(ctx context.Context, opts *AddressListOptions) (*Page[LocalDestinationAddress], error) {
+	offset, limit := opts.bounds()
+	items, total, err := listPage[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", opts.query(), offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &Page[LocalDestinationAddress]{Items: items, Offset: offset, Total: total}, nil
+}
+
+// ListAll returns an iterator over every local destination address the
+// options select.
+func (s *LocalDestinationAddressesService) ListAll(ctx context.Context, opts *AddressListOptions) iter.Seq2[LocalDestinationAddress, error] {
+	offset, limit := opts.bounds()
+	return listAllOffset[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", opts.query(), offset, limit)
+}
+
+// ByIDs returns the local destination addresses of ids, in batches as
+// SourceAddressesService.ByIDs does.
+func (s *LocalDestinationAddressesService) ByIDs(ctx context.Context, ids []AddressID) ([]LocalDestinationAddress, error) {
+	return fetchByIDs[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", ids, nil)
+}
+
+// IPs returns the IP address of each of ids that exists, in batches,
+// asking only for id and local_destination_ip.
+func (s *LocalDestinationAddressesService) IPs(ctx context.Context, ids []AddressID) (map[AddressID]string, error) {
+	as, err := fetchByIDs[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", ids, []string{"id", "local_destination_ip"})
+	out := make(map[AddressID]string, len(as))
+	for _, a := range as {
+		out[a.ID] = a.IP
+	}
+	return out, err
+}
+
+// RulesService reads analytics rules (/api/analytics/rules), keeping the
+// names it read for the client's cache time.
+type RulesService struct {
+	c     *Client
+	names *cache[RuleID, string]
+}
+
+// RuleListOptions selects rules.
+type RuleListOptions struct {
+	// Filter selects rules, e.g. Eq("type", "EVENT").
+	Filter Filter
+	// Fields limits the fields returned.
+	Fields []string
+	// Offset is the position of the first rule to return.
+	Offset int
+	// Limit is the page size (default DefaultPageSize).
+	Limit int
+}
+
+func (o *RuleListOptions) query() url.Values {
+	q := url.Values{}
+	if o == nil {
+		return q
+	}
+	if o.Filter != "" {
+		q.Set("filter", string(o.Filter))
+	}
+	fieldsQuery(q, o.Fields)
+	return q
+}
+
+// Get returns a rule: GET /analytics/rules/{id}. Building blocks and
+// anomaly rules named by offenses may not be there (ErrNotFound).
+func (s *RulesService) Get(ctx context.Context, id RuleID) (*Rule, error) {
+	var r Rule
+	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("analytics/rules", int64(id))}, &r); err != nil {
+		return nil, err
+	}
+	s.names.put(r.ID, r.Name, true)
+	return &r, nil
+}
+
+// List returns one page of rules.
+func (s *RulesService) List(ctx context.Context, opts *RuleListOptions) (*Page[Rule], error) {
+	var offset, limit int
+	if opts != nil {
+		offset, limit = opts.Offset, opts.Limit
+	}
+	items, total, err := listPage[Rule](ctx, s.c, "analytics/rules", opts.query(), offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &Page[Rule]{Items: items, Offset: offset, Total: total}, nil
+}
+
+// ListAll returns an iterator over every rule the options select.
+func (s *RulesService) ListAll(ctx context.Context, opts *RuleListOptions) iter.Seq2[Rule, error] {
+	var offset, limit int
+	if opts != nil {
+		offset, limit = opts.Offset, opts.Limit
+	}
+	return listAllOffset[Rule](ctx, s.c, "analytics/rules", opts.query(), offset, limit)
+}
+
+// Names returns the name of each of ids that is a rule, from the cache or
+// in batches (filter=id in (...)&fields=id,name). Ids that are not rules
+// (building blocks, anomaly rules) are absent.
+func (s *RulesService) Names(ctx context.Context, ids []RuleID) (map[RuleID]string, error) {
+	out := make(map[RuleID]string, len(ids))
+	var missing []RuleID
+	for _, id := range uniqueIDs(ids) {
+		if name, found, cached := s.names.get(id); cached {
+			if found {
+				out[id] = name
+			}
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rules, err := fetchByIDs[Rule](ctx, s.c, "analytics/rules", missing, []string{"id", "name"})
+	for _, r := range rules {
+		out[r.ID] = r.Name
+		s.names.put(r.ID, r.Name, true)
+	}
+	if err != nil {
+		return out, err
+	}
+	for _, id := range missing {
+		if _, ok := out[id]; !ok {
+			s.names.put(id, "", false)
+		}
+	}
+	return out, nil
+}
+
+// ClearCache forgets the cached rule names.
+func (s *RulesService) ClearCache() { s.names.clear() }
+
+// DomainsService reads the domains of a multi-tenant console
+// (/api/config/domain_management/domains), keeping the names it read for
+// the client's cache time.
+type DomainsService struct {
+	c     *Client
+	names *cache[DomainID, string]
+}
+
+// Get returns a domain: GET /config/domain_management/domains/{domain_id}.
+func (s *DomainsService) Get(ctx context.Context, id DomainID) (*Domain, error) {
+	var d Domain
+	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("config/domain_management/domains", int64(id))}, &d); err != nil {
+		return nil, err
+	}
+	s.names.put(d.ID, d.Name, true)
+	return &d, nil
+}
+
+// List returns every domain filter selects (all for "").
+func (s *DomainsService) List(ctx context.Context, filter Filter) ([]Domain, error) {
+	q := url.Values{}
+	if filter != "" {
+		q.Set("filter", string(filter))
+	}
+	return listAllItems[Domain](ctx, s.c, "config/domain_management/domains", q)
+}
+
+// Names returns the name of each of ids that is a domain, from the cache
+// or in batches (filter=id in (...)&fields=id,name).
+func (s *DomainsService) Names(ctx context.Context, ids []DomainID) (map[DomainID]string, error) {
+	out := make(map[DomainID]string, len(ids))
+	var missing []DomainID
+	for _, id := range uniqueIDs(ids) {
+		if name, found, cached := s.names.get(id); cached {
+			if found {
+				out[id] = name
+			}
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	domains, err := fetchByIDs[Domain](ctx, s.c, "config/domain_management/domains", missing, []string{"id", "name"})
+	for _, d := range domains {
+		out[d.ID] = d.Name
+		s.names.put(d.ID, d.Name, true)
+	}
+	if err != nil {
+		return out, err
+	}
+	for _, id := range missing {
+		if _, ok := out[id]; !ok {
+			s.names.put(id, "", false)
+		}
+	}
+	return out, nil
+}
+
+// SystemService reads what the console says about itself.
+type SystemService struct{ c *Client }
+
+// About is the console's version.
+type About struct {
+	BuildVersion    string `json:"build_version"`
+	ExternalVersion string `json:"external_version"`
+	ReleaseName     string `json:"release_name"`
+	FIPSEnabled     bool   `json:"fips_enabled"`
+}
+
+// About returns the console's version: GET /system/about. It is a cheap
+// check of the URL, the credentials and the Version header.
+func (s *SystemService) About(ctx context.Context) (*About, error) {
+	var a About
+	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: "system/about"}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// APIVersion is an API version the console serves.
+type APIVersion struct {
+	ID         int64  `json:"id"`
+	Version    string `json:"version"`
+	Deprecated bool   `json:"deprecated"`
+	Removed    bool   `json:"removed"`
+}
+
+// Versions returns the API versions the console knows: GET /help/versions.
+// One that is not removed can be given to WithVersion.
+func (s *SystemService) Versions(ctx context.Context) ([]APIVersion, error) {
+	return listAllItems[APIVersion](ctx, s.c, "help/versions", url.Values{})
+}
