@@ -344,7 +344,7 @@ func TestArielErrors(t *testing.T) {
 func TestArielCreateRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	e.srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 2, Kinds: []qradartest.FaultKind{qradartest.FaultStatus503}, Routes: []string{"POST /api/ariel/searches"}})
+	e.srv.SetFaults(qradartest.Faults{Rate: 1, Times: 2, Kinds: []qradartest.FaultKind{qradartest.FaultStatus503}, Routes: []string{"POST /api/ariel/searches"}})
 	if _, err := e.c.Ariel.Run(t.Context(), "select a from events", &qradar.RunOptions{Wait: fastWait}); err != nil {
 		t.Fatal(err)
 	}

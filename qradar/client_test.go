@@ -147,7 +147,7 @@ func TestErrorMapping(t *testing.T) {
 		}, 422, 1030, []error{qradar.ErrInvalidRequest}},
 		{"version", func() error { _, err := old.System.About(t.Context()); return err }, 422, 1005, []error{qradar.ErrInvalidRequest, qradar.ErrUnsupportedVersion}},
 		{"500", func() error {
-			e.srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 1})
+			e.srv.SetFaults(qradartest.Faults{Rate: 1, Times: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500}})
 			_, err := e.c.Offenses.Get(t.Context(), 1)
 			return err
 		}, 500, 1020, []error{qradar.ErrServer}},
@@ -258,7 +258,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	for _, auth := range []qradar.Option{qradar.WithToken(qradartest.Token), qradar.WithBasicAuth(qradartest.Username, qradartest.Password)} {
 		e := newEnv(t, nil, auth, qradar.WithLogger(logger))
 		seedOffenses(t, e.srv, 1)
-		e.srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 2})
+		e.srv.SetFaults(qradartest.Faults{Rate: 1, Times: 2})
 		var errs []error
 		_, err := e.c.Offenses.Get(t.Context(), 1)
 		errs = append(errs, err)

@@ -123,7 +123,7 @@ func TestEnrichPartialFailure(t *testing.T) {
 		}
 		offenses = append(offenses, o)
 	}
-	e.srv.SetFaults(qradartest.Faults{Rate: 1, Routes: []string{"GET /api/analytics/rules"}})
+	e.srv.SetFaults(qradartest.Faults{Rate: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500}, Routes: []string{"GET /api/analytics/rules"}})
 	enriched, err := e.c.Offenses.Enrich(t.Context(), offenses, nil)
 	if err == nil || !errors.Is(err, qradar.ErrServer) || !strings.Contains(err.Error(), "rule names") {
 		t.Fatalf("err = %v, want the rule lookup's server error", err)

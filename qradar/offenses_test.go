@@ -319,7 +319,7 @@ func TestListAllStopsEarlyAndOnError(t *testing.T) {
 			continue
 		}
 		if n++; n == 3 {
-			e.srv.SetFaults(qradartest.Faults{Rate: 1})
+			e.srv.SetFaults(qradartest.Faults{Rate: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500}})
 		}
 	}
 	if n != 3 || len(errs) != 1 || !errors.Is(errs[0], qradar.ErrServer) {
@@ -427,7 +427,7 @@ func TestCloseAnswerLost(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	seedOffenses(t, e.srv, 1)
-	e.srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 1, AfterApply: 1, Routes: []string{"POST /api/siem/offenses/{offense_id}"}})
+	e.srv.SetFaults(qradartest.Faults{Rate: 1, Times: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500}, AfterApply: 1, Routes: []string{"POST /api/siem/offenses/{offense_id}"}})
 	o, err := e.c.Offenses.Close(t.Context(), 1, 1)
 	if !errors.Is(err, qradar.ErrAlreadyClosed) || !errors.Is(err, qradar.ErrConflict) {
 		t.Fatalf("err = %v, want ErrAlreadyClosed and ErrConflict", err)
@@ -487,7 +487,7 @@ func TestAddNoteIsNotRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	seedOffenses(t, e.srv, 1)
-	e.srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus503}, AfterApply: 1})
+	e.srv.SetFaults(qradartest.Faults{Rate: 1, Times: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus503}, AfterApply: 1})
 	_, err := e.c.Offenses.AddNote(t.Context(), 1, "once")
 	var apiErr *qradar.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || apiErr.Body == nil || !errors.Is(err, qradar.ErrServer) {
@@ -505,7 +505,7 @@ func TestGetIsRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	seedOffenses(t, e.srv, 1)
-	e.srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 3, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500, qradartest.FaultStatus503, qradartest.FaultDropConnection}})
+	e.srv.SetFaults(qradartest.Faults{Rate: 1, Times: 3, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500, qradartest.FaultStatus503, qradartest.FaultDropConnection}})
 	o, err := e.c.Offenses.Get(t.Context(), 1)
 	if err != nil {
 		t.Fatal(err)

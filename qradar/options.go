@@ -117,7 +117,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithTLSConfig sets the TLS configuration (client certificates, minimum
-// version, trusted roots). It is cloned.
+// version, trusted roots). It is cloned, and replaces what earlier TLS
+// options set; WithCACertPEM and WithInsecureSkipVerify given after it
+// change the clone.
 func WithTLSConfig(cfg *tls.Config) Option {
 	return func(c *config) error {
 		if cfg == nil {

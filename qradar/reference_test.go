@@ -365,7 +365,7 @@ func TestRulesAndDomains(t *testing.T) {
 		t.Errorf("About: %+v, %v", about, err)
 	}
 	versions, err := e.c.System.Versions(t.Context())
-	if err != nil || len(versions) != len(qradartest.DefaultVersions) || versions[0].Version != "12.0" {
+	if err != nil || len(versions) != len(qradartest.DefaultVersions()) || versions[0].Version != "12.0" {
 		t.Errorf("Versions: %+v, %v", versions, err)
 	}
 }

@@ -25,6 +25,10 @@
 //     for bad AQL, 422/36 for a malformed Range, 422/8 for a missing
 //     required parameter.
 //
+// [NewServer] starts it on a loopback port for a test, [NewTLSServer] over
+// HTTPS (trust [Server.CertificatePEM]); [New] and [Server.Handler] or
+// [Server.Start] serve it any other way.
+//
 // Tests seed it ([Server.AddOffense], [Server.AddSourceAddress],
 // [Server.AddRule]...), inject latency ([Server.SetLatency]) and faults
 // ([Server.SetFaults]: 500, 503, dropped connections, before or after the

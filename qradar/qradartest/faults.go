@@ -27,41 +27,50 @@ const (
 type Faults struct {
 	// Rate is the fraction of matching requests that fail, from 0 to 1.
 	Rate float64
-	// Routes limits faults to these routes ("GET /api/siem/offenses", as
-	// for [Server.Requests]); empty means every route.
+	// Routes limits faults to these routes, written as for
+	// [Server.Requests] ("GET /api/siem/offenses") or as a path pattern
+	// alone ("/api/siem/offenses/{offense_id}") for every method; empty
+	// means every route.
 	Routes []string
-	// Kinds are picked from at random; empty means FaultStatus500.
+	// Kinds are picked from at random; empty means all kinds.
 	Kinds []FaultKind
 	// AfterApply is the fraction of failing requests that are carried out
 	// before their answer is lost (an offense closed, a note stored); the
 	// others fail before anything changes.
 	AfterApply float64
-	// Limit caps the number of faults injected; zero means no cap.
-	Limit int
+	// Times caps the number of faults injected; zero means no cap.
+	Times int
 	// Seed seeds the random choices.
 	Seed uint64
 }
 
-// pickFaultLocked decides whether the request to route fails.
+var allFaultKinds = []FaultKind{FaultStatus500, FaultStatus503, FaultDropConnection}
+
+// pickFaultLocked decides whether the request to route ("METHOD pattern")
+// fails.
 func (s *Server) pickFaultLocked(route string) (kind FaultKind, afterApply bool) {
 	f := s.faults
 	if f.Rate <= 0 {
 		return 0, false
 	}
-	if len(f.Routes) > 0 && !slices.Contains(f.Routes, route) {
-		return 0, false
+	if len(f.Routes) > 0 {
+		_, pattern, _ := strings.Cut(route, " ")
+		if !slices.Contains(f.Routes, route) && !slices.Contains(f.Routes, pattern) {
+			return 0, false
+		}
 	}
-	if f.Limit > 0 && s.faulted >= f.Limit {
+	if f.Times > 0 && s.faulted >= f.Times {
 		return 0, false
 	}
 	if f.Rate < 1 && s.rng.Float64() >= f.Rate {
 		return 0, false
 	}
 	s.faulted++
-	kind = FaultStatus500
-	if len(f.Kinds) > 0 {
-		kind = f.Kinds[s.rng.IntN(len(f.Kinds))]
+	kinds := f.Kinds
+	if len(kinds) == 0 {
+		kinds = allFaultKinds
 	}
+	kind = kinds[s.rng.IntN(len(kinds))]
 	afterApply = f.AfterApply > 0 && (f.AfterApply >= 1 || s.rng.Float64() < f.AfterApply)
 	return kind, afterApply
 }

@@ -33,10 +33,12 @@ const (
 	Password = "qradartest-password"
 )
 
-// DefaultVersions are the API versions a new Server accepts in the Version
-// header (QRadar 7.4.0 to 7.5.0 Update Package 13).
-var DefaultVersions = []string{"12.0", "12.1", "13.0", "13.1", "14.0", "15.0", "16.0", "17.0",
-	"18.0", "19.0", "20.0", "21.0", "22.0", "23.0", "24.0", "25.0", "26.0"}
+// DefaultVersions returns the API versions a new Server accepts in the
+// Version header: those of QRadar 7.4.0 to 7.5.0 Update Package 13.
+func DefaultVersions() []string {
+	return []string{"12.0", "12.1", "13.0", "13.1", "14.0", "15.0", "16.0", "17.0",
+		"18.0", "19.0", "20.0", "21.0", "22.0", "23.0", "24.0", "25.0", "26.0"}
+}
 
 // APIToken is an extra authorized-service token.
 type APIToken struct {
@@ -158,7 +160,7 @@ func New(opts ...Option) *Server {
 	s := &Server{
 		tokens:        map[string]APIToken{Token: {Value: Token, Label: TokenLabel}},
 		users:         map[string]string{Username: Password},
-		versions:      slices.Clone(DefaultVersions),
+		versions:      DefaultVersions(),
 		now:           time.Now,
 		unlistedTypes: map[int64]bool{},
 		defaultPolls:  1,

@@ -1082,10 +1082,10 @@ func TestFaults(t *testing.T) {
 		wantJSON   bool
 		wantCode   int
 	}{
-		{"500", qradartest.Faults{Rate: 1}, "GET", "/api/siem/offenses", 500, true, 1020},
+		{"500", qradartest.Faults{Rate: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500}}, "GET", "/api/siem/offenses", 500, true, 1020},
 		{"503 html", qradartest.Faults{Rate: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus503}}, "GET", "/api/siem/offenses", 503, false, 0},
 		{"503 ariel", qradartest.Faults{Rate: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus503}}, "GET", "/api/ariel/searches", 503, true, 1010},
-		{"other route untouched", qradartest.Faults{Rate: 1, Routes: []string{"GET /api/siem/offenses/{offense_id}"}}, "GET", "/api/siem/offenses", 200, true, 0},
+		{"other route untouched", qradartest.Faults{Rate: 1, Routes: []string{"GET /api/siem/offenses/{offense_id}", "/api/siem/offenses/{offense_id}/notes"}}, "GET", "/api/siem/offenses", 200, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1107,10 +1107,10 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-func TestFaultLimitAndAfterApply(t *testing.T) {
+func TestFaultTimesAndAfterApply(t *testing.T) {
 	t.Parallel()
 	srv := seeded(t)
-	srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 2, AfterApply: 1, Routes: []string{"POST /api/siem/offenses/{offense_id}/notes"}})
+	srv.SetFaults(qradartest.Faults{Rate: 1, Times: 2, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500}, AfterApply: 1, Routes: []string{"POST /api/siem/offenses/{offense_id}/notes"}})
 	for i, want := range []int{500, 500, 201, 201} {
 		if a := call(t, srv, "POST", "/api/siem/offenses/1/notes?note_text=n", nil); a.status != want {
 			t.Errorf("request %d: status %d, want %d", i, a.status, want)
@@ -1120,7 +1120,7 @@ func TestFaultLimitAndAfterApply(t *testing.T) {
 	if n := len(srv.Notes(1)); n != 4 {
 		t.Errorf("%d notes, want 4", n)
 	}
-	srv.SetFaults(qradartest.Faults{Rate: 1, Limit: 1, Routes: []string{"POST /api/siem/offenses/{offense_id}/notes"}})
+	srv.SetFaults(qradartest.Faults{Rate: 1, Times: 1, Kinds: []qradartest.FaultKind{qradartest.FaultStatus500}, Routes: []string{"/api/siem/offenses/{offense_id}/notes"}})
 	call(t, srv, "POST", "/api/siem/offenses/1/notes?note_text=n", nil)
 	if n := len(srv.Notes(1)); n != 4 {
 		t.Errorf("a fault before applying stored a note: %d notes", n)
@@ -1248,5 +1248,38 @@ func TestWithVersions(t *testing.T) {
 	_, _, msg := errorOf(t, call(t, srv, "GET", "/api/system/about", map[string]string{"Version": "14.0"}))
 	if !strings.Contains(msg, "has been removed") {
 		t.Errorf("14.0: %q", msg)
+	}
+}
+
+// TestFaultKindsDrawn: without Kinds, every kind is drawn in turn, and the
+// same seed draws the same sequence.
+func TestFaultKindsDrawn(t *testing.T) {
+	t.Parallel()
+	draw := func() []int {
+		srv := seeded(t, qradartest.WithFaults(qradartest.Faults{Rate: 1, Seed: 7}))
+		var got []int
+		for range 12 {
+			req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"/api/siem/offenses", nil)
+			req.Header.Set("SEC", qradartest.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				got = append(got, 0) // dropped
+				continue
+			}
+			resp.Body.Close()
+			got = append(got, resp.StatusCode)
+		}
+		return got
+	}
+	first := draw()
+	seen := map[int]bool{}
+	for _, s := range first {
+		seen[s] = true
+	}
+	if !seen[0] || !seen[500] || !seen[503] {
+		t.Errorf("kinds drawn: %v, want drops, 500 and 503", first)
+	}
+	if diff := cmp.Diff(first, draw()); diff != "" {
+		t.Errorf("same seed, other draws (-first +second):\n%s", diff)
 	}
 }
