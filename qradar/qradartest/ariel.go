@@ -63,7 +63,6 @@ type search struct {
 	outcome  SearchOutcome
 	messages []SearchMessage
 	status   string
-	created  time.Time
 	execMS   int64
 }
 
@@ -137,7 +136,7 @@ func (s *Server) createSearch(c *call) {
 	db := strings.ToLower(m[1])
 
 	s.mu.Lock()
-	sr := &search{id: newUUID(), aql: aql, db: db, status: "WAIT", created: s.now(), polls: s.defaultPolls, outcome: OutcomeCompleted}
+	sr := &search{id: newUUID(), aql: aql, db: db, status: "WAIT", polls: s.defaultPolls, outcome: OutcomeCompleted}
 	if canned, ok := s.canned[normalizeAQL(aql)]; ok {
 		sr.rows = canned.Rows
 		sr.polls = canned.Polls

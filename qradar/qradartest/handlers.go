@@ -54,7 +54,6 @@ type listSpec struct {
 	filterable map[string]bool // nil: every field
 	sortable   map[string]bool // nil: the endpoint has no sort parameter
 	sortErr    apiError
-	noFilter   bool
 }
 
 // serveList answers a list request: Range, filter, sort and fields, then
@@ -69,7 +68,7 @@ func (s *Server) serveList(c *call, spec listSpec, source func(filter node) []ma
 		return
 	}
 	var filter node
-	if f := q.Get("filter"); f != "" && !spec.noFilter {
+	if f := q.Get("filter"); f != "" {
 		filterable := spec.filterable
 		if filterable == nil {
 			filterable = spec.fields
