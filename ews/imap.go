@@ -38,7 +38,7 @@ type IMAPMailbox struct {
 	cfg     IMAPConfig
 	tlsConf *tls.Config
 	log     *slog.Logger
-	pool *imapPool
+	pool    *imapPool
 
 	nsMu     sync.Mutex
 	nsKnown  bool
@@ -164,6 +164,7 @@ func (m *IMAPMailbox) withConn(ctx context.Context, folder, op string, f func(*i
 		return m.opErr(folder, op, err)
 	}
 	var err error
+	errOp := op
 	for attempt := 0; attempt < 2; attempt++ {
 		var c *imapConn
 		c, err = m.pool.get(ctx, m.dialPooled)
@@ -175,8 +176,10 @@ func (m *IMAPMailbox) withConn(ctx context.Context, folder, op string, f func(*i
 			break
 		}
 		stop := context.AfterFunc(ctx, c.kill)
-		err = m.selectFolder(c, folder)
-		if err == nil {
+		errOp = op
+		if err = m.selectFolder(c, folder); err != nil {
+			errOp = "select"
+		} else {
 			err = f(c)
 		}
 		stopped := stop()
@@ -200,9 +203,9 @@ func (m *IMAPMailbox) withConn(ctx context.Context, folder, op string, f func(*i
 		if !retryable(err) {
 			break
 		}
-		m.log.WarnContext(ctx, "imap: connection lost, retrying on a new one", "server", m.cfg.Addr, "folder", folder, "op", op, "error", err)
+		m.log.WarnContext(ctx, "imap: connection lost, retrying on a new one", "server", m.cfg.Addr, "folder", folder, "op", errOp, "error", err)
 	}
-	return m.opErr(folder, op, err)
+	return m.opErr(folder, errOp, err)
 }
 
 func (m *IMAPMailbox) dialPooled(ctx context.Context) (*imapConn, error) { return m.dial(ctx, nil) }

@@ -93,11 +93,14 @@ func NewIMAPServer(opts *IMAPServerOptions) (*IMAPServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ewstest: listen: %w", err)
 	}
-	if opts.ImplicitTLS {
-		ln = tls.NewListener(ln, opts.TLSConfig)
-	}
 	s.ln = &trackingListener{Listener: ln, s: s}
-	go func() { _ = s.srv.Serve(s.ln) }()
+	serve := s.ln
+	if opts.ImplicitTLS {
+		// TLS above the tracked connection, so that the server sees a
+		// *tls.Conn and DropConnections closes the socket beneath it.
+		serve = tls.NewListener(s.ln, opts.TLSConfig)
+	}
+	go func() { _ = s.srv.Serve(serve) }()
 	return s, nil
 }
 
