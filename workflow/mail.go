@@ -1,0 +1,273 @@
+package workflow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"iter"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/synapse-go/synapse/ews"
+	"github.com/synapse-go/synapse/observable"
+	"github.com/synapse-go/synapse/thehive"
+)
+
+// Mail is the state of one email going through a mail pipeline (Ews2Case,
+// Ews2Alert, or a pipeline of the user's own).
+type Mail struct {
+	// Message is what the mailbox listed.
+	Message ews.Message
+	// Mailbox is where the message is read from again: to attach the
+	// original .eml and to stream each attachment.
+	Mailbox ews.Mailbox
+
+	// Email is the parsed message, set by ParseMail.
+	Email *observable.Email
+	// RawSHA256 is the SHA-256 of the raw message and RawSize its size.
+	RawSHA256 string
+	RawSize   int64
+	// Keys identify the message and its thread in TheHive, set by ParseMail.
+	Keys MailKeys
+
+	// Case is the case of the thread, found or created.
+	Case *thehive.Case
+	// CaseCreated reports that this run created Case, so it holds nothing
+	// yet: no task, log or observable needs to be looked for.
+	CaseCreated bool
+	// Owner is the login the case is assigned to, set by ResolveOwner.
+	Owner string
+	// Task is the case's communication task, set by EnsureTask.
+	Task *thehive.Task
+	// Alert is the alert made from the message, by CreateMailAlert.
+	Alert *thehive.Alert
+
+	// Outcome is what the pipeline did; the steps raise it.
+	Outcome Outcome
+
+	// tried records the creations a step attempted, so that a retried step
+	// looks for what a lost answer may have created before creating again.
+	tried map[string]bool
+	// unlock releases the thread's keys, taken by LockThread.
+	unlock func()
+}
+
+// Release releases what the pipeline holds for m (the thread lock). Runners
+// call it when the pipeline ends; calling it twice is harmless.
+func (m *Mail) Release() {
+	if m.unlock != nil {
+		m.unlock()
+		m.unlock = nil
+	}
+}
+
+// raise records that the pipeline did at least o.
+func (m *Mail) raise(o Outcome) {
+	if o == Created || (o == Updated && m.Outcome != Created) {
+		m.Outcome = o
+	}
+}
+
+// attempt records that a creation called name is being attempted and
+// reports whether it was attempted before.
+func (m *Mail) attempt(name string) (again bool) {
+	if m.tried == nil {
+		m.tried = make(map[string]bool)
+	}
+	again = m.tried[name]
+	m.tried[name] = true
+	return again
+}
+
+// MailKeys identify a message and its thread. They are stored on the case
+// as tags, so that the query API finds the case of a reply, and on each task
+// log, so that a message is never logged twice.
+type MailKeys struct {
+	// Message identifies the message: from its Message-ID, or from its raw
+	// bytes when it has none.
+	Message string
+	// Thread holds the keys of the thread the message belongs to: its
+	// conversation (EWS, Graph) and the messages it answers (In-Reply-To,
+	// References).
+	Thread []string
+	// CaseNumber is the number in a "[#123]" subject marker, or 0.
+	CaseNumber int
+}
+
+// All returns the message key followed by the thread keys.
+func (k MailKeys) All() []string { return append([]string{k.Message}, k.Thread...) }
+
+// caseMarker finds "[#123]" in a subject.
+var caseMarker = regexp.MustCompile(`\[#(\d{1,9})\]`)
+
+// mailKeys computes the keys of a parsed message; prefix starts every key.
+func mailKeys(prefix string, msg ews.Message, e *observable.Email, rawSHA256 string) MailKeys {
+	var k MailKeys
+	if id := normaliseMessageID(e.MessageID); id != "" {
+		k.Message = keyTag(prefix, "msg", id)
+	} else {
+		k.Message = prefix + ":raw=" + rawSHA256[:24]
+	}
+	if msg.ConversationID != "" {
+		k.Thread = append(k.Thread, keyTag(prefix, "conv", msg.ConversationID))
+	}
+	seen := map[string]bool{k.Message: true}
+	for _, id := range append(append([]string(nil), e.InReplyTo...), e.References...) {
+		if id = normaliseMessageID(id); id == "" {
+			continue
+		}
+		t := keyTag(prefix, "msg", id)
+		if !seen[t] {
+			seen[t] = true
+			k.Thread = append(k.Thread, t)
+		}
+	}
+	if m := caseMarker.FindStringSubmatch(e.Subject); m != nil {
+		k.CaseNumber, _ = strconv.Atoi(m[1])
+	}
+	return k
+}
+
+// keyTag makes a short, fixed-length tag from a long identifier: tags are
+// limited to 128 characters and Message-IDs are not.
+func keyTag(prefix, kind, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return prefix + ":" + kind + "=" + hex.EncodeToString(sum[:12])
+}
+
+// normaliseMessageID strips angle brackets and spaces and folds case, so
+// that the ids of one message written by different mail clients agree.
+func normaliseMessageID(id string) string {
+	id = strings.TrimSpace(id)
+	id = strings.TrimPrefix(id, "<")
+	id = strings.TrimSuffix(id, ">")
+	return strings.ToLower(strings.TrimSpace(id))
+}
+
+// countingHash counts and hashes what is written to it.
+type countingHash struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// MailOptions configure the mail steps.
+type MailOptions struct {
+	// KeyPrefix starts the tags that identify messages and threads (default
+	// "synapse"): "synapse:msg=…", "synapse:conv=…".
+	KeyPrefix string
+	// Parse are extra options for observable.ParseEmail.
+	Parse []observable.Option
+}
+
+func (o MailOptions) keyPrefix() string {
+	if o.KeyPrefix == "" {
+		return "synapse"
+	}
+	return o.KeyPrefix
+}
+
+// ParseMail opens the message from its mailbox as a stream, parses it and
+// computes its keys. Nothing of the message but its text parts is held in
+// memory: attachments are hashed as they stream by.
+func ParseMail(opts MailOptions) Step[Mail] {
+	return NewStep("parse-mail", func(ctx context.Context, m *Mail) error {
+		rc, err := m.Mailbox.Open(ctx, m.Message)
+		if err != nil {
+			return fmt.Errorf("opening the message: %w", err)
+		}
+		defer rc.Close()
+		sum := &countingHash{h: sha256.New()}
+		e, err := observable.ParseEmail(io.TeeReader(rc, sum), opts.Parse...)
+		if err != nil {
+			return fmt.Errorf("reading the message: %w", err)
+		}
+		m.Email = e
+		m.RawSize = sum.n
+		m.RawSHA256 = hex.EncodeToString(sum.h.Sum(nil))
+		m.Keys = mailKeys(opts.keyPrefix(), m.Message, e, m.RawSHA256)
+		return nil
+	})
+}
+
+// LockThread takes the keys of the message's thread in l, so that two
+// messages of one thread are never handled at once (both would create a
+// case). The lock is held until Mail.Release.
+func LockThread(l *KeyLock) Step[Mail] {
+	return NewStep("lock-thread", func(ctx context.Context, m *Mail) error {
+		if m.unlock != nil {
+			return nil
+		}
+		keys := m.Keys.All()
+		if m.Keys.CaseNumber > 0 {
+			keys = append(keys, "case#"+strconv.Itoa(m.Keys.CaseNumber))
+		}
+		unlock, err := l.Lock(ctx, keys...)
+		if err != nil {
+			return err
+		}
+		m.unlock = unlock
+		return nil
+	})
+}
+
+// openRaw returns an opener of the raw message, for uploads.
+func (m *Mail) openRaw(ctx context.Context) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return m.Mailbox.Open(ctx, m.Message) }
+}
+
+// openAttachment returns an opener of one attachment's decoded content, read
+// afresh from the mailbox for every attempt.
+func (m *Mail) openAttachment(ctx context.Context, path string, opts []observable.Option) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		raw, err := m.Mailbox.Open(ctx, m.Message)
+		if err != nil {
+			return nil, err
+		}
+		part, err := observable.OpenAttachment(raw, path, opts...)
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return readCloser{Reader: part, close: func() error {
+			perr := part.Close()
+			if err := raw.Close(); err != nil {
+				return err
+			}
+			return perr
+		}}, nil
+	}
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }
+
+// MailboxSource adapts a mailbox to a runner's Source.
+type MailboxSource struct{ Mailbox ews.Mailbox }
+
+// Items implements Source.
+func (s MailboxSource) Items(ctx context.Context) iter.Seq2[ews.Message, error] {
+	return s.Mailbox.Messages(ctx)
+}
+
+// Ack implements Source: it marks the message processed.
+func (s MailboxSource) Ack(ctx context.Context, msg ews.Message) error {
+	return s.Mailbox.MarkProcessed(ctx, msg)
+}
+
+// Quarantine implements Source.
+func (s MailboxSource) Quarantine(ctx context.Context, msg ews.Message, reason string) error {
+	return s.Mailbox.Quarantine(ctx, msg, reason)
+}
