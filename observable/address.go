@@ -45,7 +45,15 @@ func (ap *addrParser) parse() {
 		case ' ', '\t', '\r', '\n':
 			ap.i++
 		case '"':
-			ap.words = append(ap.words, "\x00"+ap.quoted())
+			start := ap.i
+			if q, ok := ap.quoted(); ok {
+				ap.words = append(ap.words, "\x00"+q)
+			} else {
+				// An unterminated quote: take the quote mark as a stray
+				// character and read on.
+				ap.strict = false
+				ap.i = start + 1
+			}
 		case '(':
 			cm := ap.commentText()
 			if ap.comment == "" {
@@ -85,7 +93,9 @@ func (ap *addrParser) word() string {
 	return ap.s[start:]
 }
 
-func (ap *addrParser) quoted() string {
+// quoted reads a quoted string; it reports false when the closing quote
+// is missing.
+func (ap *addrParser) quoted() (string, bool) {
 	ap.i++ // the opening quote
 	var sb strings.Builder
 	for ap.i < len(ap.s) {
@@ -98,13 +108,12 @@ func (ap *addrParser) quoted() string {
 				ap.i++
 			}
 		case '"':
-			return sb.String()
+			return sb.String(), true
 		default:
 			sb.WriteByte(c)
 		}
 	}
-	ap.strict = false
-	return sb.String()
+	return sb.String(), false
 }
 
 func (ap *addrParser) commentText() string {

@@ -18,26 +18,54 @@ import (
 // is UTF-8 or plain ASCII.
 func decodeCharset(b []byte, cs string) (string, bool) {
 	switch normalizeCharset(cs) {
-	case "", "us-ascii", "ascii", "utf-8", "utf8", "x-unknown", "unknown-8bit", "default":
+	case "utf-8", "utf8":
 		if utf8.Valid(b) {
 			return string(b), true
 		}
-		return windows1252(b), false
+		return strings.ToValidUTF8(string(b), "\uFFFD"), false
+	case "", "us-ascii", "ascii", "x-unknown", "unknown-8bit", "default":
+		return guessText(b)
 	case "utf-7", "unicode-1-1-utf-7", "csunicode11utf7", "x-utf-7":
 		return decodeUTF7(b), true
 	}
 	r, err := charset.Reader(strings.TrimSpace(cs), bytes.NewReader(b))
 	if err != nil {
-		if utf8.Valid(b) {
-			return string(b), false
-		}
-		return windows1252(b), false
+		text, _ := guessText(b)
+		return text, false
 	}
 	out, err := io.ReadAll(r)
 	if err != nil {
-		return windows1252(b), false
+		text, _ := guessText(b)
+		return text, false
 	}
 	return string(out), true
+}
+
+// guessText decodes text of unknown charset: UTF-8 when it is valid, or
+// mostly valid with a few broken sequences (replaced by U+FFFD), and
+// windows-1252 otherwise. It reports whether the text was valid UTF-8.
+func guessText(b []byte) (string, bool) {
+	if utf8.Valid(b) {
+		return string(b), true
+	}
+	good, bad := 0, 0
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			bad++
+		} else {
+			good++
+		}
+		i += size
+	}
+	if good >= 4*bad {
+		return strings.ToValidUTF8(string(b), "\uFFFD"), false
+	}
+	return windows1252(b), false
 }
 
 // knownCharset reports whether decodeCharset can convert from cs.
@@ -104,4 +132,24 @@ func decodeUTF7(b []byte) string {
 		i = j - 1
 	}
 	return strings.ToValidUTF8(sb.String(), "\uFFFD")
+}
+
+// mislabelledUTF8 reports text declared in a legacy charset that is in
+// fact UTF-8, a common mistake of mailing software. Text in a legacy
+// charset with bytes above 0x7F is almost never valid UTF-8 by accident:
+// accented Latin letters and CJK characters alone break UTF-8's byte
+// patterns.
+func mislabelledUTF8(b []byte, cs string) bool {
+	switch n := normalizeCharset(cs); {
+	case n == "utf-8" || n == "utf8" || strings.HasPrefix(n, "utf-16") || strings.HasPrefix(n, "utf-32") ||
+		n == "ucs-2" || n == "unicode" || strings.Contains(n, "utf-7"):
+		return false
+	}
+	high := 0
+	for _, c := range b {
+		if c >= 0x80 {
+			high++
+		}
+	}
+	return high >= 2 && utf8.Valid(b)
 }

@@ -1,8 +1,10 @@
 package observable
 
 import (
+	"encoding/base64"
 	"io"
 	"strings"
+	"sync"
 )
 
 // transferDecoder wraps r in a decoder for the Content-Transfer-Encoding
@@ -72,20 +74,26 @@ func normalizeCTE(cte string) string {
 // common mail readers, Python's email package among them, make of broken
 // base64.
 type base64Reader struct {
-	r      io.Reader
-	in     [4096]byte
-	out    []byte // decoded bytes not yet returned
-	outBuf [3072 + 3]byte
-	quad   [4]byte
-	nq     int
-	pads   int
-	done   bool // padding seen or input exhausted
-	err    error
+	r     io.Reader
+	bufs  *decodeBuffers
+	chars []byte // alphabet characters not yet decoded: fewer than 4 between reads
+	out   []byte // decoded bytes not yet returned
+	pads  int
+	done  bool // padding seen or input exhausted
+	err   error
 	// what was wrong
 	invalid  bool
 	trailing bool
 	partial  bool
 }
+
+// decodeBuffers are the input and output buffers of a decoder, pooled
+// since a message may have hundreds of parts.
+type decodeBuffers struct {
+	in, out [4096]byte
+}
+
+var decodeBufferPool = sync.Pool{New: func() any { return new(decodeBuffers) }}
 
 var b64Index = func() [256]byte {
 	var t [256]byte
@@ -102,6 +110,7 @@ var b64Index = func() [256]byte {
 func (d *base64Reader) Read(p []byte) (int, error) {
 	for len(d.out) == 0 {
 		if d.done {
+			d.release()
 			if d.err != nil {
 				return 0, d.err
 			}
@@ -114,90 +123,123 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+func (d *base64Reader) release() {
+	if d.bufs != nil {
+		decodeBufferPool.Put(d.bufs)
+		d.bufs, d.chars = nil, nil
+	}
+}
+
+// fill reads input, keeps the alphabet characters and decodes the whole
+// groups among them.
 func (d *base64Reader) fill() {
-	n, err := d.r.Read(d.in[:])
-	out := d.outBuf[:0]
-	for i := 0; i < n; i++ {
-		c := d.in[i]
-		if c == '=' {
+	if d.bufs == nil {
+		d.bufs = decodeBufferPool.Get().(*decodeBuffers)
+	}
+	in := d.bufs.in[:]
+	// Carried characters (fewer than 4) go first, then at most 3/4 of the
+	// input buffer, so that the decoded output fits the output buffer.
+	carry := len(d.chars)
+	var keep [3]byte
+	copy(keep[:], d.chars)
+	n, err := d.r.Read(in[:len(in)-carry])
+	// Compact in place: the alphabet characters move to the front of in,
+	// after the carried ones.
+	copy(in[carry:], in[:n])
+	copy(in, keep[:carry])
+	c := carry
+	for i := carry; i < carry+n; i++ {
+		ch := in[i]
+		if b64Index[ch] != 0xFF {
+			if d.pads > 0 {
+				// Data after an incomplete padding: the padding is ignored.
+				d.invalid = true
+				d.pads = 0
+			}
+			in[c] = ch
+			c++
+			continue
+		}
+		if ch == '=' {
 			// As Python's binascii does: padding counts only after two
 			// characters of a group, and complete padding ends the data.
-			if d.nq < 2 {
+			q := c % 4
+			if q < 2 {
 				d.invalid = true
 				continue
 			}
 			d.pads++
-			if d.nq+d.pads >= 4 {
-				out = d.flushQuad(out)
-				d.done = true
-				if !isSpaceOnly(d.in[i+1 : n]) {
+			if q+d.pads >= 4 {
+				if !isSpaceOnly(in[i+1 : carry+n]) {
 					d.trailing = true
 				}
+				d.decode(in[:c], true)
+				d.done = true
 				if err == nil {
 					d.drain()
 				} else if err != io.EOF {
 					d.err = err
 				}
-				d.out = out
 				return
 			}
 			continue
 		}
-		v := b64Index[c]
-		if v == 0xFF {
-			if !isSpaceByte(c) {
-				d.invalid = true
-			}
-			continue
-		}
-		if d.pads > 0 {
-			// Data after an incomplete padding: the padding is ignored.
+		if !isSpaceByte(ch) {
 			d.invalid = true
-			d.pads = 0
-		}
-		d.quad[d.nq] = v
-		d.nq++
-		if d.nq == 4 {
-			out = append(out,
-				d.quad[0]<<2|d.quad[1]>>4,
-				d.quad[1]<<4|d.quad[2]>>2,
-				d.quad[2]<<6|d.quad[3])
-			d.nq = 0
 		}
 	}
 	if err != nil {
 		if err != io.EOF {
 			d.err = err
 		}
-		if d.nq > 0 {
-			d.partial = true
-			out = d.flushQuad(out)
-		}
+		d.decode(in[:c], true)
 		d.done = true
+		return
+	}
+	d.decode(in[:c], false)
+}
+
+// decode decodes the whole groups of chars into the output buffer and
+// keeps the rest for the next read, or, when final, decodes an incomplete
+// last group too: 2 characters give 1 byte, 3 give 2; a lone character
+// cannot be decoded.
+func (d *base64Reader) decode(chars []byte, final bool) {
+	whole := len(chars) / 4 * 4
+	out := d.bufs.out[:0]
+	if whole > 0 {
+		m, _ := base64.StdEncoding.Decode(d.bufs.out[:], chars[:whole])
+		out = d.bufs.out[:m]
+	}
+	rest := chars[whole:]
+	if !final {
+		d.chars = append(d.chars[:0], rest...)
+		d.out = out
+		return
+	}
+	d.chars = d.chars[:0]
+	var q [4]byte
+	for i, ch := range rest {
+		q[i] = b64Index[ch]
+	}
+	switch len(rest) {
+	case 1:
+		d.partial = true
+	case 2:
+		out = append(out, q[0]<<2|q[1]>>4)
+		d.partial = d.pads == 0
+	case 3:
+		out = append(out, q[0]<<2|q[1]>>4, q[1]<<4|q[2]>>2)
+		d.partial = d.pads == 0
 	}
 	d.out = out
 }
 
-// flushQuad decodes an incomplete final group: 2 characters give 1 byte, 3
-// give 2; a lone character cannot be decoded.
-func (d *base64Reader) flushQuad(out []byte) []byte {
-	switch d.nq {
-	case 2:
-		out = append(out, d.quad[0]<<2|d.quad[1]>>4)
-	case 3:
-		out = append(out, d.quad[0]<<2|d.quad[1]>>4, d.quad[1]<<4|d.quad[2]>>2)
-	case 1:
-		d.partial = true
-	}
-	d.nq = 0
-	return out
-}
-
 // drain reads and drops the rest of the input after the end of the data.
 func (d *base64Reader) drain() {
+	buf := d.bufs.in[:]
 	for {
-		n, err := d.r.Read(d.in[:])
-		if !isSpaceOnly(d.in[:n]) {
+		n, err := d.r.Read(buf)
+		if !isSpaceOnly(buf[:n]) {
 			d.trailing = true
 		}
 		if err != nil {

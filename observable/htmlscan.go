@@ -213,11 +213,13 @@ func scanHTML(s string) htmlDoc {
 
 // cleanAttrURL trims an attribute URL and removes the tabs and line breaks
 // that browsers ignore inside URLs (and that hide "java\nscript:" or
-// "ht\ttp://" from naive filters).
+// "ht\ttp://" from naive filters); inner spaces become %20.
 func cleanAttrURL(v string) string {
 	v = strings.TrimSpace(v)
-	if strings.ContainsAny(v, "\t\r\n") {
-		v = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(v)
+	if strings.ContainsAny(v, "\t\r\n ") {
+		// As browsers do: tabs and line breaks are dropped, spaces are
+		// sent percent-encoded.
+		v = strings.NewReplacer("\t", "", "\r", "", "\n", "", " ", "%20").Replace(v)
 	}
 	return v
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"sync"
 )
 
 // lineBufSize is the read buffer of a lineReader. Lines longer than this
@@ -29,8 +30,23 @@ type lineReader struct {
 	err     error
 }
 
+// bufioPool recycles the read buffers of lineReaders.
+var bufioPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, lineBufSize) }}
+
 func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, lineBufSize)}
+	br := bufioPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &lineReader{br: br}
+}
+
+// release returns the read buffer to the pool. The lineReader, and any
+// slice it returned, must not be used afterwards.
+func (l *lineReader) release() {
+	if l.br != nil {
+		l.br.Reset(nil)
+		bufioPool.Put(l.br)
+		l.br = nil
+	}
 }
 
 // next returns the next line with its terminator, or the next chunk of an

@@ -37,7 +37,11 @@ func OpenAttachment(raw io.Reader, path string, opts ...Option) (io.ReadCloser, 
 	var parseErr error
 	next, stop := iter.Pull(func(yield func(io.Reader) bool) {
 		p.yield = yield
-		_, parseErr = p.message(newLineReader(raw), "", 0)
+		l := newLineReader(raw)
+		_, parseErr = p.message(l, "", 0)
+		if !errors.Is(parseErr, errStopped) {
+			l.release()
+		}
 	})
 	r, ok := next()
 	if !ok {

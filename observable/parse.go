@@ -144,7 +144,9 @@ func ParseEmail(r io.Reader, opts ...Option) (*Email, error) {
 	}
 	p := &parser{cfg: cfg}
 	cr := &countingReader{r: r}
-	e, err := p.message(newLineReader(cr), "", 0)
+	l := newLineReader(cr)
+	e, err := p.message(l, "", 0)
+	l.release()
 	e.Size = cr.n
 	e.Defects = p.defects
 	return e, err
@@ -385,10 +387,12 @@ func (p *parser) findLeaf(l *lineReader, ph *partHeader, path string, depth int)
 		_, err := io.Copy(io.Discard, r)
 		return err
 	}
-	_, err := p.message(newLineReader(r), path, depth+1)
+	inner := newLineReader(r)
+	_, err := p.message(inner, path, depth+1)
 	if err != nil {
 		return err
 	}
+	inner.release()
 	_, err = io.Copy(io.Discard, r)
 	return err
 }
@@ -415,6 +419,9 @@ func (p *parser) bodyPart(l *lineReader, ph *partHeader, path string, e *Email) 
 	p.reportDecode(dd, path)
 	if truncated {
 		p.bad(path, DefectTextTruncated, "kept the first "+strconv.FormatInt(p.cfg.maxText, 10)+" bytes")
+	}
+	if len(data) == 0 {
+		return nil // an empty part adds nothing to the text
 	}
 	cs := ph.params["charset"]
 	e.Bodies = append(e.Bodies, &Body{
@@ -476,7 +483,9 @@ func (p *parser) messagePart(l *lineReader, ph *partHeader, path string, e *Emai
 	r, dd := p.decoded(l, ph)
 	h := newHashes()
 	tee := io.TeeReader(r, h)
-	sub, err := p.message(newLineReader(tee), path, depth+1)
+	inner := newLineReader(tee)
+	sub, err := p.message(inner, path, depth+1)
+	inner.release()
 	if err != nil {
 		return err
 	}
@@ -504,13 +513,20 @@ func (p *parser) textOf(data []byte, cs string, html bool, path string) string {
 			cs = name
 		}
 	}
+	if cs != "" && mislabelledUTF8(data, cs) {
+		p.bad(path, DefectCharset, "declared "+strconv.Quote(truncate(cs, 40))+" but the text is UTF-8: read as UTF-8")
+		return string(data)
+	}
 	text, ok := decodeCharset(data, cs)
-	switch {
-	case ok:
-	case cs == "" || knownCharset(cs):
-		p.bad(path, DefectCharset, "8-bit text that is not UTF-8 and has no matching charset ("+strconv.Quote(truncate(cs, 40))+") read as windows-1252")
-	default:
-		p.bad(path, DefectCharset, "unknown charset "+strconv.Quote(truncate(cs, 40)))
+	if !ok {
+		switch n := normalizeCharset(cs); {
+		case n == "utf-8" || n == "utf8":
+			p.bad(path, DefectCharset, "invalid UTF-8 sequences replaced with U+FFFD")
+		case cs != "" && !knownCharset(cs):
+			p.bad(path, DefectCharset, "unknown charset "+strconv.Quote(truncate(cs, 40))+": read as UTF-8 where valid, else as windows-1252")
+		default:
+			p.bad(path, DefectCharset, "8-bit text that is not "+strconv.Quote(truncate(cs, 40))+": read as UTF-8 where valid, else as windows-1252")
+		}
 	}
 	return text
 }
@@ -519,7 +535,7 @@ func (p *parser) textOf(data []byte, cs string, html bool, path string) string {
 // whether there was more.
 func readCapped(r io.Reader, max int64) ([]byte, bool) {
 	c := &capBuffer{max: max}
-	io.Copy(c, r)
+	c.ReadFrom(r)
 	return c.buf, c.truncated
 }
 
@@ -528,6 +544,32 @@ type capBuffer struct {
 	max       int64
 	buf       []byte
 	truncated bool
+}
+
+// ReadFrom reads r to the end straight into the buffer, keeping the first
+// max bytes.
+func (c *capBuffer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for int64(len(c.buf)) < c.max {
+		if len(c.buf) == cap(c.buf) {
+			n := min(max(2*cap(c.buf), 4096), int(c.max))
+			c.buf = append(make([]byte, 0, n), c.buf...)
+		}
+		m, err := r.Read(c.buf[len(c.buf):min(cap(c.buf), int(c.max))])
+		c.buf = c.buf[:len(c.buf)+m]
+		total += int64(m)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	rest, err := io.Copy(io.Discard, r)
+	if rest > 0 {
+		c.truncated = true
+	}
+	return total + rest, err
 }
 
 func (c *capBuffer) Write(b []byte) (int, error) {

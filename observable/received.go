@@ -227,7 +227,10 @@ func allDigits(s string) bool {
 // suffix, lower-cased and without a final dot.
 func hostsIn(s string) []string {
 	var out []string
-	forEachToken(s, isHostTokenChar, func(tok string) {
+	forEachTokenAt(s, isHostTokenChar, func(start int, tok string) {
+		if start > 0 && s[start-1] == '@' {
+			return // the domain of an address, not a host of the route
+		}
 		tok = strings.ToLower(strings.Trim(tok, ".-"))
 		if strings.IndexByte(tok, '.') < 0 {
 			return
@@ -245,6 +248,11 @@ func isHostTokenChar(c byte) bool {
 
 // forEachToken calls fn for each maximal run of bytes for which in is true.
 func forEachToken(s string, in func(byte) bool, fn func(string)) {
+	forEachTokenAt(s, in, func(_ int, tok string) { fn(tok) })
+}
+
+// forEachTokenAt is forEachToken with the offset of each run.
+func forEachTokenAt(s string, in func(byte) bool, fn func(int, string)) {
 	start := -1
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && in(s[i]) {
@@ -254,7 +262,7 @@ func forEachToken(s string, in func(byte) bool, fn func(string)) {
 			continue
 		}
 		if start >= 0 {
-			fn(s[start:i])
+			fn(start, s[start:i])
 			start = -1
 		}
 	}

@@ -27,6 +27,7 @@ type finding struct {
 type textScanner struct {
 	s      string
 	masked []span // URLs and mail addresses, whose words are not rescanned
+	urls   []span // the URLs alone, sorted
 	// names are the lower-cased attachment file names of the message, which
 	// are not host names even when their extension is a top-level domain.
 	names map[string]bool
@@ -41,9 +42,16 @@ func (t *textScanner) scan(urlsOnly bool) {
 		return
 	}
 	t.wwwURLs()
+	t.sortMasked()
+	t.urls = t.masked
+	t.masked = append([]span(nil), t.urls...)
 	t.mails()
-	sort.Slice(t.masked, func(i, j int) bool { return t.masked[i].start < t.masked[j].start })
+	t.sortMasked()
 	t.words()
+}
+
+func (t *textScanner) sortMasked() {
+	sort.Slice(t.masked, func(i, j int) bool { return t.masked[i].start < t.masked[j].start })
 }
 
 // isMasked reports whether [start, end) lies within a masked span.
@@ -170,22 +178,35 @@ loop:
 		}
 		j += size
 	}
+	// Trailing punctuation is not part of the URL, nor is a closing
+	// bracket without its opening one: "(see http://example.com/a)".
+	openP, closeP := strings.Count(s[i:j], "("), strings.Count(s[i:j], ")")
+	openB, closeB := strings.Count(s[i:j], "["), strings.Count(s[i:j], "]")
 	for j > i {
-		c := s[j-1]
-		switch c {
+		switch s[j-1] {
 		case '.', ',', ';', ':', '!', '?', '\'', '*':
 			j--
 			continue
 		case ')':
-			if strings.Count(s[i:j], "(") < strings.Count(s[i:j], ")") {
+			if openP < closeP {
+				closeP--
 				j--
 				continue
 			}
 		case ']':
-			if strings.Count(s[i:j], "[") < strings.Count(s[i:j], "]") {
+			if openB < closeB {
+				closeB--
 				j--
 				continue
 			}
+		case '(':
+			openP--
+			j--
+			continue
+		case '[':
+			openB--
+			j--
+			continue
 		}
 		break
 	}
@@ -284,7 +305,13 @@ func (t *textScanner) mails() {
 			}
 			ls -= size
 		}
-		if idx := strings.LastIndexAny(s[ls:at], "/?&#|"); idx >= 0 {
+		cut := "/?&#|"
+		if t.inURL(at) {
+			// In a URL query, "=" ends the name before an address:
+			// "?email=victim@example.org".
+			cut = "/?&#|="
+		}
+		if idx := strings.LastIndexAny(s[ls:at], cut); idx >= 0 {
 			ls += idx + 1
 		}
 		for ls < at && strings.IndexByte(".'`=-~^{}", s[ls]) >= 0 {
@@ -332,21 +359,27 @@ func (t *textScanner) mails() {
 	}
 }
 
+// inURL reports whether position at lies in a URL found earlier.
+func (t *textScanner) inURL(at int) bool {
+	i := sort.Search(len(t.urls), func(i int) bool { return t.urls[i].end > at })
+	return i < len(t.urls) && t.urls[i].start < at
+}
+
 // inURLAuthority reports whether position at lies in the user information
 // of a URL found earlier ("http://user@host/").
 func (t *textScanner) inURLAuthority(at int) bool {
-	for _, m := range t.masked {
-		if m.start < at && at < m.end {
-			u := t.s[m.start:m.end]
-			off := strings.Index(u, "://")
-			if off < 0 {
-				return false
-			}
-			slash := strings.IndexAny(u[off+3:], "/?#")
-			return slash < 0 || m.start+off+3+slash > at
-		}
+	i := sort.Search(len(t.urls), func(i int) bool { return t.urls[i].end > at })
+	if i == len(t.urls) || t.urls[i].start >= at {
+		return false
 	}
-	return false
+	m := t.urls[i]
+	u := t.s[m.start:m.end]
+	off := strings.Index(u, "://")
+	if off < 0 {
+		return false
+	}
+	slash := strings.IndexAny(u[off+3:], "/?#")
+	return slash < 0 || m.start+off+3+slash > at
 }
 
 func isTokenRune(r rune) bool {

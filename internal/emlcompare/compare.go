@@ -216,10 +216,11 @@ func (c corpus) compareOne(name string) (res emailResult) {
 	ourTexts := ours.texts
 	anyTheirs := false
 	for _, b := range s.BodyParts {
-		res.BodyTexts++
-		if b.Length > 0 {
-			anyTheirs = true
+		if b.Length == 0 {
+			continue
 		}
+		anyTheirs = true
+		res.BodyTexts++
 		if ours.textHashes[b.SHA256] {
 			res.BodyTextsSame++
 		}
