@@ -536,14 +536,14 @@ func (m *EWSMailbox) folderID(ctx context.Context, path string) (string, error) 
 			raw(m.distinguished("inbox")).raw(`</m:FolderIds></m:GetFolder>`)
 		msgs, err := m.call(ctx, "GetFolder", true, env.bytes())
 		if err != nil {
-			return "", err
+			return "", m.opErr(path, "GetFolder", err)
 		}
 		msg, err := single(msgs, "GetFolder")
 		if err != nil {
-			return "", err
+			return "", m.opErr(path, "GetFolder", err)
 		}
 		if len(msg.Folders.List) == 0 {
-			return "", errors.New("the GetFolder answer holds no folder")
+			return "", m.opErr(path, "GetFolder", errors.New("the GetFolder answer holds no folder"))
 		}
 		id = msg.Folders.List[0].FolderID.ID
 		parent = `<t:FolderId Id="` + xmlEscape(id) + `"/>`
@@ -560,11 +560,11 @@ func (m *EWSMailbox) folderID(ctx context.Context, path string) (string, error) 
 			raw(parent).raw(`</m:ParentFolderIds></m:FindFolder>`)
 		msgs, err := m.call(ctx, "FindFolder", true, env.bytes())
 		if err != nil {
-			return "", err
+			return "", m.opErr(path, "FindFolder", err)
 		}
 		msg, err := single(msgs, "FindFolder")
 		if err != nil {
-			return "", err
+			return "", m.opErr(path, "FindFolder", err)
 		}
 		id = ""
 		if msg.RootFolder != nil {
@@ -577,7 +577,7 @@ func (m *EWSMailbox) folderID(ctx context.Context, path string) (string, error) 
 			}
 		}
 		if id == "" {
-			return "", fmt.Errorf("%w: no folder %q in %q", ErrFolderNotFound, levels[i], strings.Join(levels[:i], "/"))
+			return "", m.opErr(path, "FindFolder", fmt.Errorf("%w: no folder %q in %q", ErrFolderNotFound, levels[i], strings.Join(levels[:i], "/")))
 		}
 		parent = `<t:FolderId Id="` + xmlEscape(id) + `"/>`
 	}
@@ -669,15 +669,12 @@ func (m *EWSMailbox) listFolder(ctx context.Context, folder string, yield func(M
 		if err != nil {
 			return fail("FindItem", err)
 		}
-		advanced := false
 		for _, it := range items {
 			received, err := time.Parse(time.RFC3339, strings.TrimSpace(it.DateTimeReceived))
 			if err != nil || it.ItemID.ID == "" {
 				return fail("FindItem", fmt.Errorf("the server listed a message without an id or a valid DateTimeReceived (%q)", it.DateTimeReceived))
 			}
-			isNew, adv := ks.admit(it.ItemID.ID, received)
-			advanced = advanced || adv
-			if !isNew {
+			if !ks.admit(it.ItemID.ID, received) {
 				continue
 			}
 			if !yield(m.message(folder, it, received), nil) {
@@ -687,7 +684,7 @@ func (m *EWSMailbox) listFolder(ctx context.Context, folder string, yield func(M
 		if last || len(items) == 0 {
 			return true
 		}
-		ks.next(len(items), advanced)
+		ks.step(len(items))
 	}
 }
 

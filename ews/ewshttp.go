@@ -291,37 +291,50 @@ func xchHasCategory(cats []string, c string) bool {
 // paging by offset, so that messages marked, moved or delivered while the
 // listing runs neither shift the pages (and get skipped) nor get listed
 // twice. Messages received in the same second as the cursor are told apart
-// by their ids; when a whole page shares the cursor's second, the listing
-// pages by offset through that second.
+// by their ids. Within one second, the same page is asked again while it
+// holds messages not listed yet (the caller may have marked the others,
+// which then leave the view), and the listing moves past a page only when
+// everything on it was already listed.
 type xchKeyset struct {
 	cursor time.Time
 	seen   map[string]bool // ids listed at the cursor's second
 	offset int             // offset within the cursor's second
+	fresh  int             // messages admitted from the current page
+	moved  bool            // the cursor moved during the current page
 }
 
 // admit reports whether a message received at t with id is new, and moves
-// the cursor. It reports advanced when the cursor moved past its second.
-func (k *xchKeyset) admit(id string, t time.Time) (isNew, advanced bool) {
+// the cursor.
+func (k *xchKeyset) admit(id string, t time.Time) bool {
 	if k.seen == nil {
 		k.seen = make(map[string]bool)
 	}
 	if t.Before(k.cursor) || k.seen[id] {
-		return false, false
+		return false
 	}
 	if t.After(k.cursor) {
 		k.cursor = t
 		k.seen = make(map[string]bool)
-		advanced = true
+		k.moved = true
 	}
 	k.seen[id] = true
-	return true, advanced
+	k.fresh++
+	return true
 }
 
-// next prepares the query after a page of n items.
-func (k *xchKeyset) next(n int, advanced bool) {
-	if advanced {
+// step ends a page of n items and says how to ask for the next one:
+// "restart" from the new cursor, "again" the same page, or "skip" past it
+// (the offset has moved by n).
+func (k *xchKeyset) step(n int) string {
+	moved, fresh := k.moved, k.fresh
+	k.moved, k.fresh = false, 0
+	switch {
+	case moved:
 		k.offset = 0
-		return
+		return "restart"
+	case fresh > 0:
+		return "again"
 	}
 	k.offset += n
+	return "skip"
 }

@@ -542,10 +542,10 @@ func (m *GraphMailbox) folderID(ctx context.Context, path string) (string, error
 			Method: http.MethodGet, Path: base + "/" + wk, Query: url.Values{"$select": {"id,displayName"}},
 		}, &f)
 		if errors.Is(err, ErrMessageNotFound) {
-			return "", fmt.Errorf("%w: no well-known folder %q", ErrFolderNotFound, levels[0])
+			err = fmt.Errorf("%w: no well-known folder %q: %w", ErrFolderNotFound, levels[0], err)
 		}
 		if err != nil {
-			return "", err
+			return "", m.opErr(path, "GET mailFolder", err)
 		}
 		id, start = f.ID, 1
 	}
@@ -565,7 +565,7 @@ func (m *GraphMailbox) folderID(ctx context.Context, path string) (string, error
 			if errors.Is(err, ErrMessageNotFound) {
 				err = fmt.Errorf("%w: %w", ErrFolderNotFound, err)
 			}
-			return "", err
+			return "", m.opErr(path, "GET mailFolders", err)
 		}
 		id = ""
 		for _, f := range page.Value {
@@ -574,7 +574,7 @@ func (m *GraphMailbox) folderID(ctx context.Context, path string) (string, error
 			}
 		}
 		if id == "" {
-			return "", fmt.Errorf("%w: no folder %q in %q", ErrFolderNotFound, levels[i], strings.Join(levels[:i], "/"))
+			return "", m.opErr(path, "GET mailFolders", fmt.Errorf("%w: no folder %q in %q", ErrFolderNotFound, levels[i], strings.Join(levels[:i], "/")))
 		}
 	}
 	m.folderMu.Lock()
@@ -659,7 +659,7 @@ func (m *GraphMailbox) listFolder(ctx context.Context, folder string, yield func
 		return fail("GET mailFolders", err)
 	}
 	var ks xchKeyset
-	var next *httpx.Request // the previous page's nextLink, within a second
+	var req *httpx.Request // the page to ask for; nil means from the cursor
 	refreshed := false
 	for {
 		if m.isClosed() {
@@ -668,7 +668,6 @@ func (m *GraphMailbox) listFolder(ctx context.Context, folder string, yield func
 		if err := ctx.Err(); err != nil {
 			return fail("GET messages", err)
 		}
-		req := next
 		if req == nil {
 			req = &httpx.Request{
 				Method: http.MethodGet,
@@ -690,20 +689,17 @@ func (m *GraphMailbox) listFolder(ctx context.Context, folder string, yield func
 			if id, err = m.folderID(ctx, folder); err != nil {
 				return fail("GET mailFolders", err)
 			}
-			next = nil
+			req = nil
 			continue
 		}
 		if err != nil {
 			return fail("GET messages", err)
 		}
-		advanced := false
 		for _, it := range page.Value {
 			if it.ID == "" || it.ReceivedDateTime.IsZero() {
 				return fail("GET messages", errors.New("the server listed a message without an id or receivedDateTime"))
 			}
-			isNew, adv := ks.admit(it.ID, it.ReceivedDateTime)
-			advanced = advanced || adv
-			if !isNew {
+			if !ks.admit(it.ID, it.ReceivedDateTime) {
 				continue
 			}
 			if !yield(m.message(folder, it), nil) {
@@ -713,11 +709,13 @@ func (m *GraphMailbox) listFolder(ctx context.Context, folder string, yield func
 		if page.NextLink == "" || len(page.Value) == 0 {
 			return true
 		}
-		next = nil
-		if !advanced {
-			// The whole page shares the cursor's second: page through that
-			// second with the server's own link.
-			if next, err = m.nextLink(page.NextLink); err != nil {
+		switch ks.step(len(page.Value)) {
+		case "restart":
+			req = nil
+		case "skip":
+			// Every message of the page, all received in the cursor's
+			// second, was listed already: go on with the server's link.
+			if req, err = m.nextLink(page.NextLink); err != nil {
 				return fail("GET messages", err)
 			}
 		}
