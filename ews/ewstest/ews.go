@@ -88,6 +88,10 @@ const (
 	// EWSDropAfterApply applies the request, then closes the connection
 	// without answering, so the client never learns that it succeeded.
 	EWSDropAfterApply
+	// EWSErrorResponse answers HTTP 200 with one error response message
+	// (ResponseClass="Error") carrying ResponseCode, such as
+	// ErrorIrresolvableConflict or ErrorMimeContentConversionFailed.
+	EWSErrorResponse
 )
 
 // EWSFault is a failure injected into the answers of an [EWSServer].
@@ -100,6 +104,8 @@ type EWSFault struct {
 	// BackOff is the BackOffMilliseconds of busy faults and the Retry-After
 	// of 503 answers.
 	BackOff time.Duration
+	// ResponseCode is the code of an EWSErrorResponse.
+	ResponseCode string
 	// Count is how many matching requests fail; zero means one.
 	Count int
 }
@@ -554,7 +560,7 @@ func (s *EWSServer) writeInjected(w http.ResponseWriter, op string, f EWSFault) 
 			text:       "The server cannot service this request right now. Try again later.",
 			messageXML: `<t:Value Name="BackOffMilliseconds">` + ms + `</t:Value>`,
 		})
-	case EWSServerBusyResponse, EWSInternalServerBusy, EWSExceededConnectionCount:
+	case EWSServerBusyResponse, EWSInternalServerBusy, EWSExceededConnectionCount, EWSErrorResponse:
 		e := &respError{code: "ErrorServerBusy", text: "The server cannot service this request right now. Try again later.",
 			messageXML: `<t:Value Name="BackOffMilliseconds">` + ms + `</t:Value>`}
 		switch f.Kind {
@@ -565,6 +571,8 @@ func (s *EWSServer) writeInjected(w http.ResponseWriter, op string, f EWSFault) 
 					`<t:Value Name="BackOffMilliseconds">` + ms + `</t:Value>`}
 		case EWSExceededConnectionCount:
 			e = &respError{code: "ErrorExceededConnectionCount", text: "You have exceeded the available concurrent connections for your account.  Try again once your other requests have completed."}
+		case EWSErrorResponse:
+			e = &respError{code: f.ResponseCode, text: "The request failed with " + f.ResponseCode + "."}
 		}
 		var b strings.Builder
 		responseStart(&b, op)
