@@ -110,7 +110,9 @@ func ExampleServer_Events() {
 	}
 	defer srv.Close()
 
-	var a struct{ ID string `json:"_id"` }
+	var a struct {
+		ID string `json:"_id"`
+	}
 	post(srv.URL()+"/api/v1/alert", `{"type": "t", "source": "s", "sourceRef": "1", "title": "x", "description": "y"}`, &a)
 	post(srv.URL()+"/api/v1/alert/"+a.ID+"/case", `{}`, nil)
 	for _, ev := range srv.Events() {

@@ -20,6 +20,8 @@ func (s *Server) registerRoutes() {
 		s.pageRoutes(),
 		s.timelineRoutes(),
 		s.cortexRoutes(),
+		s.caseFileRoutes(),
+		s.mispRoutes(),
 		s.queryRoutes(),
 		s.controlRoutes(),
 	}
