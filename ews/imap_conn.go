@@ -44,11 +44,11 @@ func (c *imapConn) broken() bool {
 // a message literal is half read.
 func (c *imapConn) kill() { c.raw.Close() }
 
-// selectMailbox selects name unless it is already selected.
+// selectMailbox selects name. It selects again even when name is already
+// selected: the SELECT response is the only fresh word on UIDVALIDITY,
+// and a folder may have been rebuilt or renamed under a long-lived
+// connection.
 func (c *imapConn) selectMailbox(name string) error {
-	if c.selected == name {
-		return nil
-	}
 	c.selected = ""
 	data, err := c.c.Select(name, nil).Wait()
 	if err != nil {
