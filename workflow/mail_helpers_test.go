@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"iter"
 	"strings"
 	"sync"
@@ -190,12 +189,3 @@ func byField(objs []map[string]any, field string, value any) []map[string]any {
 	return out
 }
 
-func readAllClose(t testing.TB, rc io.ReadCloser) []byte {
-	t.Helper()
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
