@@ -66,6 +66,19 @@
 // relative; custom fields by "customFields.<name>"), sort, page (with
 // extraData and the X-Total header) and count.
 //
+// The Cortex connector offers canned analyzers ([DefaultAnalyzers], or
+// [WithAnalyzers]) whose jobs complete at once with a report; with
+// [WithoutCortex] it behaves as a TheHive without Cortex (empty analyzer
+// lists, jobs left Waiting), which is what thehive4py's integration tests
+// expect. The MISP connector has no server. Cases export to and import from
+// password-protected archives.
+//
+// # Conformance
+//
+// The fake is checked against thehive4py's own integration suite (written
+// for TheHive 5.5.13): testdata/thehive4py.sh runs it against the standalone
+// command, where all its tests pass.
+//
 // # Test hooks
 //
 // [Server.SetLatency] delays every API request without serialising them;

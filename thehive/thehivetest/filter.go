@@ -29,10 +29,8 @@ func compileFilter(obj map[string]any, props propChecker, now time.Time) (predic
 		if err := props.check(field); err != nil {
 			return nil, err
 		}
-		v := obj["_value"]
-		return func(doc map[string]any) bool {
-			return anyValue(lookup(doc, field), func(x any) bool { return equal(x, v) })
-		}, nil
+		v, path := obj["_value"], compilePath(field)
+		return func(doc map[string]any) bool { return path.any(doc, func(x any) bool { return equal(x, v) }) }, nil
 	}
 	for _, op := range keys {
 		p, err := compileOp(op, obj[op], props, now)
@@ -128,8 +126,9 @@ func compileOp(op string, arg any, props propChecker, now time.Time) (predicate,
 		if err := props.check(field); err != nil {
 			return nil, err
 		}
+		path := compilePath(field)
 		return func(doc map[string]any) bool {
-			return anyValue(lookup(doc, field), func(x any) bool { return x != nil })
+			return path.any(doc, func(x any) bool { return x != nil })
 		}, nil
 	}
 	m, ok := arg.(map[string]any)
@@ -154,15 +153,16 @@ func compileOp(op string, arg any, props propChecker, now time.Time) (predicate,
 		return nil, err
 	}
 	value := m["_value"]
+	path := compilePath(field)
 	test := func(fn func(x any) bool) predicate {
-		return func(doc map[string]any) bool { return anyValue(lookup(doc, field), fn) }
+		return func(doc map[string]any) bool { return path.any(doc, fn) }
 	}
 	switch op {
 	case "_eq", "_is":
 		return test(func(x any) bool { return equal(x, value) }), nil
 	case "_ne":
 		return func(doc map[string]any) bool {
-			return !anyValue(lookup(doc, field), func(x any) bool { return equal(x, value) })
+			return !path.any(doc, func(x any) bool { return equal(x, value) })
 		}, nil
 	case "_lt", "_gt", "_lte", "_gte":
 		bound := resolveDate(value, now)
@@ -237,54 +237,74 @@ func compileOp(op string, arg any, props propChecker, now time.Time) (predicate,
 	return nil, errBadRequest("Invalid filter: unknown operator %s", op)
 }
 
-// lookup returns the values at a field path of a rendered object. Lists are
-// flattened, so a filter on "tags" tests each tag. "customFields.<name>"
-// (also "customFieldValues.<name>", optionally followed by the type) reads
-// custom field values.
-func lookup(doc map[string]any, path string) []any {
-	segs := strings.Split(path, ".")
-	if (segs[0] == "customFields" || segs[0] == "customFieldValues") && len(segs) >= 2 {
-		name := segs[1]
-		var out []any
-		list, _ := doc["customFields"].([]any)
-		for _, e := range list {
-			cf, _ := e.(map[string]any)
-			if cf["name"] == name {
-				out = append(out, cf["value"])
-			}
-		}
-		return out
-	}
-	cur := []any{doc}
-	for _, seg := range segs {
-		var next []any
-		for _, v := range cur {
-			m, ok := v.(map[string]any)
-			if !ok {
-				continue
-			}
-			x, present := m[seg]
-			if !present {
-				continue
-			}
-			if list, isList := x.([]any); isList {
-				next = append(next, list...)
-			} else {
-				next = append(next, x)
-			}
-		}
-		cur = next
-	}
-	return cur
+// fieldPath is a compiled field path of a filter or a sort. "tags" tests
+// each tag of the list; "customFields.<name>" (also
+// "customFieldValues.<name>", optionally followed by the type) reads custom
+// field values; other dotted paths walk nested objects.
+type fieldPath struct {
+	segs        []string
+	customField string // the custom field name, when the path reads one
 }
 
-func anyValue(values []any, fn func(any) bool) bool {
-	for _, v := range values {
-		if fn(v) {
-			return true
+func compilePath(field string) fieldPath {
+	segs := strings.Split(field, ".")
+	if (segs[0] == "customFields" || segs[0] == "customFieldValues") && len(segs) >= 2 {
+		return fieldPath{customField: segs[1]}
+	}
+	return fieldPath{segs: segs}
+}
+
+// any reports whether fn holds for one of the values at the path.
+func (p fieldPath) any(doc map[string]any, fn func(any) bool) bool {
+	if p.customField != "" {
+		list, _ := doc["customFields"].([]any)
+		for _, e := range list {
+			if cf, _ := e.(map[string]any); cf["name"] == p.customField && fn(cf["value"]) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(doc, p.segs, fn)
+}
+
+func walk(v any, segs []string, fn func(any) bool) bool {
+	if len(segs) == 0 {
+		if list, isList := v.([]any); isList {
+			for _, e := range list {
+				if fn(e) {
+					return true
+				}
+			}
+			return false
+		}
+		return fn(v)
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		x, present := t[segs[0]]
+		return present && walk(x, segs[1:], fn)
+	case []any:
+		for _, e := range t {
+			if walk(e, segs, fn) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// first returns the first value at the path, for sorting.
+func (p fieldPath) first(doc map[string]any) (any, bool) {
+	var out any
+	found := p.any(doc, func(x any) bool {
+		if x == nil {
+			return false
+		}
+		out = x
+		return true
+	})
+	return out, found
 }
 
 func toFloat(v any) (float64, bool) {
@@ -465,17 +485,14 @@ func sortItems(items []qitem, spec any, props propChecker) error {
 			return err
 		}
 	}
-	first := func(doc map[string]any, field string) (any, bool) {
-		vs := lookup(doc, field)
-		if len(vs) == 0 || vs[0] == nil {
-			return nil, false
-		}
-		return vs[0], true
+	paths := make([]fieldPath, len(keys))
+	for i, k := range keys {
+		paths[i] = compilePath(k.field)
 	}
 	sort.SliceStable(items, func(i, j int) bool {
-		for _, k := range keys {
-			a, okA := first(items[i].doc, k.field)
-			b, okB := first(items[j].doc, k.field)
+		for n, k := range keys {
+			a, okA := paths[n].first(items[i].doc)
+			b, okB := paths[n].first(items[j].doc)
 			if !okA || !okB {
 				if okA != okB {
 					return okA

@@ -1,7 +1,6 @@
 package thehivetest
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -83,9 +82,12 @@ func (b *base) common(typ string) map[string]any {
 	return m
 }
 
-// table is a set of records of one kind, indexed by id.
+// table is a set of records of one kind, indexed by id and kept in
+// creation order.
 type table[T record] struct {
-	byID map[string]T
+	byID  map[string]T
+	order []T // creation order; may hold removed records until compacted
+	gone  int // removed records still in order
 }
 
 func (t *table[T]) get(id string) (T, bool) {
@@ -97,30 +99,48 @@ func (t *table[T]) put(r T) {
 	if t.byID == nil {
 		t.byID = make(map[string]T)
 	}
-	t.byID[r.meta().id] = r
+	id := r.meta().id
+	if old, exists := t.byID[id]; !exists {
+		t.order = append(t.order, r)
+	} else if any(old) != any(r) {
+		for i, o := range t.order {
+			if any(o) == any(old) {
+				t.order[i] = r
+			}
+		}
+	}
+	t.byID[id] = r
 }
 
-func (t *table[T]) remove(id string) { delete(t.byID, id) }
+func (t *table[T]) remove(id string) {
+	if _, ok := t.byID[id]; !ok {
+		return
+	}
+	delete(t.byID, id)
+	t.gone++
+	if t.gone > len(t.order)/2 {
+		live := t.order[:0]
+		for _, r := range t.order {
+			if _, ok := t.byID[r.meta().id]; ok {
+				live = append(live, r)
+			}
+		}
+		clear(t.order[len(live):])
+		t.order, t.gone = live, 0
+	}
+}
 
 // all returns the records in creation order.
-func (t *table[T]) all() []T {
-	out := make([]T, 0, len(t.byID))
-	for _, r := range t.byID {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].meta().seq < out[j].meta().seq })
-	return out
-}
+func (t *table[T]) all() []T { return t.filter(func(T) bool { return true }) }
 
 // filter returns the records for which keep is true, in creation order.
 func (t *table[T]) filter(keep func(T) bool) []T {
 	var out []T
-	for _, r := range t.byID {
-		if keep(r) {
+	for _, r := range t.order {
+		if cur, ok := t.byID[r.meta().id]; ok && any(cur) == any(r) && keep(r) {
 			out = append(out, r)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].meta().seq < out[j].meta().seq })
 	return out
 }
 
