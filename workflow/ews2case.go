@@ -54,17 +54,17 @@ func (c *MailConfig) middleware() []Middleware {
 	return append(mw, Retry(c.StepRetry), Timeout(timeout))
 }
 
-// Ews2CasePipeline returns the steps of Ews2Case: parse the message, lock
-// its thread in lock, find the thread's case or create it (assigned from
+// Ews2CasePipeline returns the steps of Ews2Case: parse the message, wait
+// for the earlier messages of its thread, find the thread's case or create it (assigned from
 // the message's category), ensure the communication task, log the message
 // with the original attached, add the observables.
-func Ews2CasePipeline(th *thehive.Client, cfg MailConfig, lock *KeyLock) *Pipeline[Mail] {
+func Ews2CasePipeline(th *thehive.Client, cfg MailConfig) *Pipeline[Mail] {
 	if cfg.Observables.Logger == nil {
 		cfg.Observables.Logger = cfg.Logger
 	}
 	return NewPipeline("ews2case",
 		ParseMail(cfg.Mail),
-		LockThread(lock),
+		WaitForThread(),
 		FindThreadCase(th),
 		ResolveOwner(th, cfg.Owner),
 		CreateCase(th, cfg.Case),
@@ -90,7 +90,7 @@ func Ews2Case(mb ews.Mailbox, th *thehive.Client, cfg MailConfig) *Runner[ews.Me
 	if cfg.Name == "" {
 		cfg.Name = "ews2case"
 	}
-	return NewMailRunner(cfg.Name, mb, Ews2CasePipeline(th, cfg, &KeyLock{}), cfg)
+	return NewMailRunner(cfg.Name, mb, Ews2CasePipeline(th, cfg), cfg)
 }
 
 // Ews2Alert returns a runner that turns every unprocessed message of mb
@@ -107,12 +107,13 @@ func Ews2Alert(mb ews.Mailbox, th *thehive.Client, cfg MailConfig) *Runner[ews.M
 // message of mb: the way to run a mail pipeline of one's own. Concurrency,
 // MaxAttempts and Logger are taken from cfg.
 func NewMailRunner(name string, mb ews.Mailbox, p Step[Mail], cfg MailConfig) *Runner[ews.Message] {
+	src := &mailSource{mb: mb}
 	return &Runner[ews.Message]{
 		Name:   name,
-		Source: MailboxSource{Mailbox: mb},
+		Source: src,
 		Key:    func(m ews.Message) string { return string(m.ID) },
 		Process: func(ctx context.Context, msg ews.Message) (Outcome, error) {
-			m := &Mail{Message: msg, Mailbox: mb}
+			m := src.newMail(msg)
 			defer m.Release()
 			err := p.Run(ctx, m)
 			return m.Outcome, err

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/synapse-go/synapse/ews"
 	"github.com/synapse-go/synapse/observable"
@@ -52,16 +53,18 @@ type Mail struct {
 	// tried records the creations a step attempted, so that a retried step
 	// looks for what a lost answer may have created before creating again.
 	tried map[string]bool
-	// unlock releases the thread's keys, taken by LockThread.
-	unlock func()
+	// gate orders the messages of a thread (see WaitForThread); seq is the
+	// message's place in it.
+	gate *threadGate
+	seq  uint64
 }
 
-// Release releases what the pipeline holds for m (the thread lock). Runners
-// call it when the pipeline ends; calling it twice is harmless.
+// Release lets the next message of the thread through (see WaitForThread).
+// Runners call it when the pipeline ends; calling it twice is harmless.
 func (m *Mail) Release() {
-	if m.unlock != nil {
-		m.unlock()
-		m.unlock = nil
+	if m.gate != nil {
+		m.gate.leave(m.seq)
+		m.gate = nil
 	}
 }
 
@@ -198,24 +201,21 @@ func ParseMail(opts MailOptions) Step[Mail] {
 	})
 }
 
-// LockThread takes the keys of the message's thread in l, so that two
-// messages of one thread are never handled at once (both would create a
-// case). The lock is held until Mail.Release.
-func LockThread(l *KeyLock) Step[Mail] {
-	return NewStep("lock-thread", func(ctx context.Context, m *Mail) error {
-		if m.unlock != nil {
+// WaitForThread waits until the message may be handled: messages of one
+// thread (sharing a key) are handled one at a time, in the order the
+// mailbox listed them, so a reply finds the case its first mail created.
+// Messages of other threads go on in parallel. It does nothing for a Mail
+// that was not made by a mail runner (NewMailRunner).
+func WaitForThread() Step[Mail] {
+	return NewStep("wait-for-thread", func(ctx context.Context, m *Mail) error {
+		if m.gate == nil {
 			return nil
 		}
 		keys := m.Keys.All()
 		if m.Keys.CaseNumber > 0 {
 			keys = append(keys, "case#"+strconv.Itoa(m.Keys.CaseNumber))
 		}
-		unlock, err := l.Lock(ctx, keys...)
-		if err != nil {
-			return err
-		}
-		m.unlock = unlock
-		return nil
+		return m.gate.enter(ctx, m.seq, keys)
 	})
 }
 
@@ -254,20 +254,44 @@ type readCloser struct {
 
 func (r readCloser) Close() error { return r.close() }
 
-// MailboxSource adapts a mailbox to a runner's Source.
-type MailboxSource struct{ Mailbox ews.Mailbox }
+// mailSource is the Source of a mail runner: a mailbox whose listing
+// admits each message into the run's thread gate, in order.
+type mailSource struct {
+	mb   ews.Mailbox
+	gate atomic.Pointer[threadGate]
+}
 
 // Items implements Source.
-func (s MailboxSource) Items(ctx context.Context) iter.Seq2[ews.Message, error] {
-	return s.Mailbox.Messages(ctx)
+func (s *mailSource) Items(ctx context.Context) iter.Seq2[ews.Message, error] {
+	return func(yield func(ews.Message, error) bool) {
+		g := newThreadGate()
+		s.gate.Store(g)
+		for msg, err := range s.mb.Messages(ctx) {
+			if err == nil {
+				g.admit(string(msg.ID))
+			}
+			if !yield(msg, err) {
+				return
+			}
+		}
+	}
 }
 
 // Ack implements Source: it marks the message processed.
-func (s MailboxSource) Ack(ctx context.Context, msg ews.Message) error {
-	return s.Mailbox.MarkProcessed(ctx, msg)
+func (s *mailSource) Ack(ctx context.Context, msg ews.Message) error {
+	return s.mb.MarkProcessed(ctx, msg)
 }
 
 // Quarantine implements Source.
-func (s MailboxSource) Quarantine(ctx context.Context, msg ews.Message, reason string) error {
-	return s.Mailbox.Quarantine(ctx, msg, reason)
+func (s *mailSource) Quarantine(ctx context.Context, msg ews.Message, reason string) error {
+	return s.mb.Quarantine(ctx, msg, reason)
+}
+
+// newMail returns the state of a message about to go through a pipeline.
+func (s *mailSource) newMail(msg ews.Message) *Mail {
+	m := &Mail{Message: msg, Mailbox: s.mb}
+	if g := s.gate.Load(); g != nil {
+		m.gate, m.seq = g, g.take(string(msg.ID))
+	}
+	return m
 }

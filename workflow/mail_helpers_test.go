@@ -188,4 +188,3 @@ func byField(objs []map[string]any, field string, value any) []map[string]any {
 	}
 	return out
 }
-

@@ -35,7 +35,7 @@ func AddMailLog(th *thehive.Client) Step[Mail] {
 				}
 			}
 		}
-		name, _ := observable.SanitizeFilename(strings.TrimSpace(m.Email.ThreadSubject) + ".eml")
+		name, _ := observable.SanitizeFilename(strings.TrimSpace(m.Email.Subject) + ".eml")
 		if name == ".eml" || name == "" {
 			name = "message.eml"
 		}

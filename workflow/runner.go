@@ -195,13 +195,6 @@ func (r *Runner[I]) Run(ctx context.Context) (Report, error) {
 		go func() {
 			defer wg.Done()
 			for item := range work {
-				if dispatchCtx.Err() != nil {
-					// Handed over as the run was stopping: leave it for the next run.
-					repMu.Lock()
-					rep.Seen--
-					repMu.Unlock()
-					continue
-				}
 				res := r.processItem(itemCtx, item)
 				repMu.Lock()
 				rep.add(res)
@@ -221,6 +214,9 @@ func (r *Runner[I]) Run(ctx context.Context) (Report, error) {
 
 	var listErr error
 	for item, err := range r.Source.Items(dispatchCtx) {
+		if err == nil && dispatchCtx.Err() != nil {
+			break // listed as the run was stopping: left for the next run
+		}
 		if err != nil {
 			listErr = err
 			break

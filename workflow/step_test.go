@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,66 +176,5 @@ func TestIsTransient(t *testing.T) {
 	}
 	if Permanent(nil) != nil {
 		t.Error("Permanent(nil) is not nil")
-	}
-}
-
-func TestKeyLockSerialisesOverlappingKeys(t *testing.T) {
-	t.Parallel()
-	var l KeyLock
-	var inside atomic.Int32
-	var wg sync.WaitGroup
-	var overlap atomic.Bool
-	// Every worker locks "shared" plus its own key, in varying orders.
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			keys := []string{fmt.Sprintf("own-%d", i), "shared", ""}
-			if i%2 == 0 {
-				keys = []string{"shared", fmt.Sprintf("own-%d", i), "shared"}
-			}
-			unlock, err := l.Lock(t.Context(), keys...)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if inside.Add(1) > 1 {
-				overlap.Store(true)
-			}
-			inside.Add(-1)
-			unlock()
-			unlock() // a second call is harmless
-		}()
-	}
-	wg.Wait()
-	if overlap.Load() {
-		t.Error("two holders of the shared key ran at once")
-	}
-	if len(l.held) != 0 {
-		t.Errorf("%d keys still tracked after every unlock", len(l.held))
-	}
-}
-
-func TestKeyLockHonoursContext(t *testing.T) {
-	t.Parallel()
-	var l KeyLock
-	unlock, err := l.Lock(t.Context(), "a", "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if _, err := l.Lock(ctx, "c", "b"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	unlock()
-	// "c" was locked then released by the failed call; all is free again.
-	unlock2, err := l.Lock(t.Context(), "a", "b", "c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlock2()
-	if len(l.held) != 0 {
-		t.Errorf("%d keys still tracked", len(l.held))
 	}
 }
