@@ -22,18 +22,18 @@ func (s *Server) controlRoutes() []*route {
 // State is what GET /_thehivetest/state answers: every stored object as
 // the read-back methods return it, and the request counters.
 type State struct {
-	Cases       []map[string]any `json:"cases"`
-	Alerts      []map[string]any `json:"alerts"`
-	Observables []map[string]any `json:"observables"`
-	Tasks       []map[string]any `json:"tasks"`
-	Logs        []map[string]any `json:"logs"`
-	Comments    []map[string]any `json:"comments"`
-	Users       []map[string]any `json:"users"`
-	Attachments []map[string]any `json:"attachments"`
-	Jobs        []map[string]any `json:"jobs"`
-	Events      []map[string]any `json:"events"`
-	Requests    map[string]int   `json:"requests"`
-	Faults      int              `json:"injectedFaults"`
+	Cases       []map[string]any `json:"cases"`          // as Server.Cases
+	Alerts      []map[string]any `json:"alerts"`         // as Server.Alerts
+	Observables []map[string]any `json:"observables"`    // as Server.Observables
+	Tasks       []map[string]any `json:"tasks"`          // as Server.Tasks
+	Logs        []map[string]any `json:"logs"`           // as Server.Logs
+	Comments    []map[string]any `json:"comments"`       // as Server.Comments
+	Users       []map[string]any `json:"users"`          // as Server.Users
+	Attachments []map[string]any `json:"attachments"`    // as Server.Attachments
+	Jobs        []map[string]any `json:"jobs"`           // as Server.Jobs
+	Events      []map[string]any `json:"events"`         // as Server.Events
+	Requests    map[string]int   `json:"requests"`       // as Server.RequestCounts
+	Faults      int              `json:"injectedFaults"` // as Server.InjectedFaults
 }
 
 // State returns a snapshot of everything the server holds.

@@ -92,6 +92,21 @@
 // The routes under /_thehivetest/ expose the same hooks over HTTP for a fake
 // running in another process.
 //
+// # Reading back
+//
+// The read-back methods ([Server.Cases], [Server.Alerts],
+// [Server.Observables], [Server.Tasks], [Server.Logs], [Server.Comments],
+// [Server.Users], [Server.Attachments], [Server.Jobs]) return every stored
+// object of a kind, oldest first, rendered as the API renders it and decoded
+// as encoding/json decodes the API's answers (numbers are float64), so they
+// compare directly with what a client received. The ids of an object's
+// parents are added to its "extraData", as TheHive's query API does on
+// request: "caseId" or "alertId" for observables and comments, "caseId" for
+// tasks, "taskId" and "caseId" for logs, "observableId" for jobs, and for
+// attachments the id of what holds them ("observableId", "logId", "caseId",
+// "alertId" or "organisationId"). Users are rendered in their default
+// organisation.
+//
 // Uploads (file observables, task log attachments) are streamed through
 // SHA-256, SHA-1 and MD5 and counted as they arrive; the bytes are kept
 // only up to [WithKeptAttachmentBytes] (1 MiB by default), so a 200 MB

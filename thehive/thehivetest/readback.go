@@ -2,17 +2,8 @@ package thehivetest
 
 import "encoding/json"
 
-// The read-back methods return every stored object of a kind, oldest
-// first, rendered as the API renders it and decoded as encoding/json decodes
-// the API's answers (numbers are float64), so they compare directly with
-// what a client received. The ids of an object's parents are added to its
-// "extraData", as TheHive's query API does on request: "caseId" or
-// "alertId" for observables and comments, "caseId" for tasks, "taskId" and
-// "caseId" for logs, "observableId" for jobs, and for attachments the id of
-// what holds them ("observableId", "logId", "caseId", "alertId" or
-// "organisationId"). Users are rendered in their default organisation.
-
-// Cases returns every case.
+// Cases returns every case (see "Reading back" in the package
+// documentation).
 func (s *Server) Cases() []map[string]any {
 	return readAll(s, func(st *store) []record { return as(st.cases.all()) })
 }
