@@ -169,7 +169,10 @@ func (g *graphRequest) dispatch(rest []string) {
 	case len(rest) >= 2 && rest[0] == "messages":
 		g.message(rest[1], rest[2:])
 	default:
-		for _, seg := range rest {
+		for i, seg := range rest {
+			if i > 0 && slices.Contains([]string{"mailFolders", "childFolders", "messages"}, rest[i-1]) {
+				continue // an id
+			}
 			if !slices.Contains([]string{"mailFolders", "childFolders", "messages", "$value", "move"}, seg) {
 				g.error(http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
 				return
