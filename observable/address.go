@@ -30,6 +30,9 @@ type addrParser struct {
 	i      int
 	strict bool
 	out    []Address
+	// noQuotes is set after an unterminated quote: later quote marks are
+	// ordinary characters, which keeps the parse linear.
+	noQuotes bool
 
 	// the mailbox being read
 	words   []string
@@ -45,14 +48,20 @@ func (ap *addrParser) parse() {
 		case ' ', '\t', '\r', '\n':
 			ap.i++
 		case '"':
+			if ap.noQuotes {
+				ap.words = append(ap.words, ap.word())
+				continue
+			}
 			start := ap.i
 			if q, ok := ap.quoted(); ok {
 				ap.words = append(ap.words, "\x00"+q)
 			} else {
-				// An unterminated quote: take the quote mark as a stray
-				// character and read on.
+				// An unterminated quote: take it, and any quote after it,
+				// as a stray character and read on.
 				ap.strict = false
-				ap.i = start + 1
+				ap.noQuotes = true
+				ap.i = start
+				ap.words = append(ap.words, ap.word())
 			}
 		case '(':
 			cm := ap.commentText()
@@ -71,7 +80,7 @@ func (ap *addrParser) parse() {
 				ap.words = ap.words[:0]
 				ap.comment = ""
 			}
-		case '>':
+		case '>', ')':
 			ap.i++
 			ap.strict = false
 		default:
@@ -81,12 +90,19 @@ func (ap *addrParser) parse() {
 	ap.finish()
 }
 
+// word reads an atom, or a stray quote mark and what follows it. It always
+// consumes at least one byte.
 func (ap *addrParser) word() string {
 	start := ap.i
+	ap.i++
 	for ap.i < len(ap.s) {
 		switch ap.s[ap.i] {
-		case ' ', '\t', '\r', '\n', '"', '(', ')', '<', '>', ',', ';', ':':
+		case ' ', '\t', '\r', '\n', '(', ')', '<', '>', ',', ';', ':':
 			return ap.s[start:ap.i]
+		case '"':
+			if !ap.noQuotes {
+				return ap.s[start:ap.i]
+			}
 		}
 		ap.i++
 	}
@@ -234,7 +250,7 @@ func (ap *addrParser) phrase(words []string) string {
 	for i, w := range words {
 		parts[i] = strings.TrimPrefix(w, "\x00")
 	}
-	return decodeName(strings.Join(parts, " "))
+	return decodeName(strings.Trim(strings.Join(parts, " "), `"`))
 }
 
 func decodeName(s string) string {

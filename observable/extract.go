@@ -3,6 +3,7 @@ package observable
 import (
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxValueLen is the longest observable value TheHive accepts (the data
@@ -74,6 +75,9 @@ func with(base []string, more ...string) []string {
 func (c *collector) add(key string, o Observable) {
 	if o.Value == "" || len(o.Value) > maxValueLen {
 		return
+	}
+	if !utf8.ValidString(o.Value) {
+		o.Value = strings.ToValidUTF8(o.Value, "\uFFFD")
 	}
 	if i, ok := c.index[key]; ok {
 		if i < 0 {
@@ -175,6 +179,9 @@ func (c *collector) email(e *Email, base []string) {
 		tags := with(base, TagSrcAttachment)
 		if a.Inline {
 			tags = append(tags, TagInline)
+		}
+		for _, s := range a.Suspicious {
+			tags = append(tags, TagSuspiciousPrefix+s)
 		}
 		if !(a.Inline && c.opts.SkipInline) && a.SHA256 != "" {
 			c.add("file:"+a.SHA256, Observable{Type: TypeFile, Value: a.SafeName, Tags: tags, Attachment: a})

@@ -128,6 +128,9 @@ func decodeEncodedWords(s string) (string, string) {
 	return out.String(), problem
 }
 
+// maxEncodedWord bounds the length of an encoded word's text.
+const maxEncodedWord = 4096
+
 // parseEncodedWord parses "=?charset?enc?text?=" at the start of s and
 // returns the charset (without an RFC 2231 language), the decoded bytes and
 // the length of the word.
@@ -150,7 +153,9 @@ func parseEncodedWord(s string) (cs string, data []byte, n int, ok bool) {
 		return "", nil, 0, false
 	}
 	text := rest[2:]
-	end := strings.Index(text, "?=")
+	// RFC 2047 limits a word to 75 characters; a generous bound keeps a
+	// header full of "=?" from being scanned over and over.
+	end := strings.Index(text[:min(len(text), maxEncodedWord)], "?=")
 	if end < 0 {
 		return "", nil, 0, false
 	}
@@ -233,8 +238,8 @@ func stripTag(s string) string {
 	if !strings.HasPrefix(s, "[") {
 		return s
 	}
-	end := strings.IndexByte(s, ']')
-	if end < 0 || end > 64 {
+	end := strings.IndexByte(s[:min(len(s), 66)], ']')
+	if end < 0 {
 		return s
 	}
 	t := strings.TrimLeft(s[end+1:], " ")
@@ -247,7 +252,7 @@ func stripTag(s string) string {
 // prefixLen returns the length of the reply or forward prefix at the start
 // of s, colon included, or 0.
 func prefixLen(s string) int {
-	colon := strings.IndexAny(s, ":：")
+	colon := strings.IndexAny(s[:min(len(s), 28)], ":：")
 	if colon <= 0 || colon > 24 {
 		return 0
 	}

@@ -113,7 +113,7 @@ func TestThreadSubject(t *testing.T) {
 		"[#42] Incident report":           "[#42] Incident report",
 		"Réf : Devis":                     "Réf : Devis",
 		"RIF: Preventivo":                 "Preventivo",
-		"答复: 会议":                           "会议",
+		"答复: 会议":                          "会议",
 		"Re: ":                            "",
 		"Subject: not a prefix":           "Subject: not a prefix",
 	}
@@ -186,8 +186,8 @@ func TestParseReceived(t *testing.T) {
 			want: Hop{
 				From: "[10.0.0.224] ([10.0.0.224]:41560 helo=rewind)", By: "smokescreen (envelope-from <mailer@infusionmail.com>) (ecelerity 3.5.1.37854 r(Momo-dev:3.5.1.0))",
 				With: "ESMTP", ID: "B5/4A",
-				Date:         time.Date(2014, 3, 27, 14, 6, 53, 0, time.FixedZone("", -4*3600)),
-				FromIP:       ip("10.0.0.224"), IPs: []netip.Addr{ip("10.0.0.224")},
+				Date:   time.Date(2014, 3, 27, 14, 6, 53, 0, time.FixedZone("", -4*3600)),
+				FromIP: ip("10.0.0.224"), IPs: []netip.Addr{ip("10.0.0.224")},
 				EnvelopeFrom: "mailer@infusionmail.com",
 			},
 		},

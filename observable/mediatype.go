@@ -253,23 +253,12 @@ func parseMediaType(v string) (mt string, params map[string]string, problem stri
 				rest = ""
 			}
 		} else {
-			k := strings.IndexByte(rest, ';')
-			if k < 0 {
-				k = len(rest)
+			var k int
+			value, k = unquotedValue(rest)
+			if k < len(rest) && rest[k] != ';' && problem == "" {
+				problem = "missing \";\" between parameters"
 			}
-			value = strings.TrimRight(rest[:k], " \t")
 			rest = rest[k:]
-			if strings.ContainsAny(value, " \t") && !strings.Contains(value, "=?") {
-				// "name=a b": some mailers do not quote; a following
-				// "x=y" without ";" is a new parameter.
-				if sp := strings.IndexAny(value, " \t"); sp >= 0 && strings.Contains(value[sp:], "=") {
-					rest = value[sp:] + rest
-					value = value[:sp]
-					if problem == "" {
-						problem = "missing \";\" between parameters"
-					}
-				}
-			}
 		}
 		if name == "" {
 			continue
@@ -321,6 +310,40 @@ func parseMediaType(v string) (mt string, params map[string]string, problem stri
 		plain[base] = text
 	}
 	return mt, plain, problem
+}
+
+// unquotedValue returns the unquoted parameter value at the start of s and
+// where it ends: at ";" or the end, or, as mailers that do not quote write
+// "name=a b.pdf", at white space followed by another "name=". Each byte is
+// looked at once or twice, whatever the input.
+func unquotedValue(s string) (string, int) {
+	end := 0 // end of the value so far, without trailing blanks
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c == ';' {
+			break
+		}
+		if c != ' ' && c != '\t' {
+			i++
+			end = i
+			continue
+		}
+		// Blanks: a new parameter follows if the next word ends in "=".
+		j := i
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		w := j
+		for w < len(s) && s[w] != ';' && s[w] != ' ' && s[w] != '\t' && s[w] != '=' {
+			w++
+		}
+		if w < len(s) && s[w] == '=' && w > j {
+			return s[:end], i
+		}
+		i = j
+	}
+	return s[:end], i
 }
 
 // percentDecode decodes %XX escapes, keeping invalid ones as they are.

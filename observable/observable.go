@@ -89,6 +89,10 @@ const (
 	TagDenyListed    = "deny-list"          // matched a deny rule
 	TagIDN           = "idn"                // an internationalised host name
 	TagNoScheme      = "no-scheme"          // a URL written without its scheme (www.example.com/path)
+	// TagSuspiciousPrefix starts the tags of a file whose name is
+	// suspicious, followed by the reason: "suspicious:bidi-override" (see
+	// the Suspicious constants).
+	TagSuspiciousPrefix = "suspicious:"
 	// TagDisplayNameMismatch marks a sender whose display name is another
 	// mail address ("ceo@example.com" <someone@elsewhere.example>).
 	TagDisplayNameMismatch = "display-name-mismatch"

@@ -21,31 +21,39 @@ func ParseReceived(v string) Hop {
 	}
 	toks := receivedTokens(clauses)
 	var (
-		cur     *string
+		cur     *strings.Builder
 		fromTok []rtoken
 		byTok   []rtoken
 		inFrom  bool
 		inBy    bool
 		seenKey = map[string]bool{}
+		clause  [6]strings.Builder
 	)
-	slots := map[string]*string{"from": &h.From, "by": &h.By, "via": &h.Via, "with": &h.With, "id": &h.ID, "for": &h.For}
+	keywords := [6]string{"from", "by", "via", "with", "id", "for"}
 	for _, t := range toks {
-		if t.kind == tokWord {
+		if t.kind == tokWord && len(t.text) <= 4 {
 			kw := strings.ToLower(t.text)
-			if slot, ok := slots[kw]; ok && !seenKey[kw] {
-				seenKey[kw] = true
-				cur = slot
-				inFrom, inBy = kw == "from", kw == "by"
+			found := false
+			for i, k := range keywords {
+				if kw == k && !seenKey[kw] {
+					seenKey[kw] = true
+					cur = &clause[i]
+					inFrom, inBy = kw == "from", kw == "by"
+					found = true
+					break
+				}
+			}
+			if found {
 				continue
 			}
 		}
 		if cur == nil {
 			continue
 		}
-		if *cur != "" {
-			*cur += " "
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
 		}
-		*cur += t.text
+		cur.WriteString(t.text)
 		switch {
 		case inFrom:
 			fromTok = append(fromTok, t)
@@ -53,6 +61,8 @@ func ParseReceived(v string) Hop {
 			byTok = append(byTok, t)
 		}
 	}
+	h.From, h.By, h.Via, h.With, h.ID, h.For = clause[0].String(), clause[1].String(), clause[2].String(),
+		clause[3].String(), clause[4].String(), clause[5].String()
 
 	// The connecting host's address: the receiving server records it in a
 	// comment ("(rdns [1.2.3.4])", "(HELO x) (1.2.3.4)"); without one, the
