@@ -157,15 +157,6 @@ func readAll(ctx context.Context, t testing.TB, mb ews.Mailbox, msg ews.Message)
 	return b
 }
 
-// subjects returns the subjects of msgs.
-func subjects(msgs []ews.Message) []string {
-	var out []string
-	for _, m := range msgs {
-		out = append(out, m.Subject)
-	}
-	return out
-}
-
 // assertNoSecret fails when any output holds one of the secrets.
 func assertNoSecret(t testing.TB, secrets []string, outputs ...string) {
 	t.Helper()
