@@ -129,7 +129,7 @@ func (r *report) write(w io.Writer, diffs bool) {
 	agree, right := r.agreement()
 	fmt.Fprintf(w, "\nagreement on indicators where eml_parser is right: %.2f%% (%d of %d; target %.0f%%)\n", pct(agree, right), agree, right, minAgreement*100)
 	h := r.Totals[catHash]
-	fmt.Fprintf(w, "attachment hashes: %d of %d equal, %d explained (attached messages: eml_parser hashes its re-serialisation, we hash the original bytes), %d eml_parser's error, %d missing\n",
+	fmt.Fprintf(w, "attachment hashes: %d of %d equal, %d explained (mostly attached messages, which eml_parser hashes on its own re-serialisation while we hash the original bytes), %d eml_parser's errors, %d missing\n",
 		h.Found, h.Theirs, h.Explained, h.Wrong, h.Missed)
 	texts, same, panics, errs, lost := 0, 0, 0, 0, 0
 	for _, e := range r.Emails {
