@@ -85,6 +85,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport, so that Client.CloseIdleConnections reaches it.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // checkRetry is the go-retryablehttp CheckRetry: it retries only requests
 // marked retryable, and only for transient failures.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
