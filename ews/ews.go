@@ -373,22 +373,23 @@ func NewEWS(cfg EWSConfig) (*EWSMailbox, error) {
 	}, nil
 }
 
-// tokenError wraps a failure to get an OAuth2 token as an authentication
-// error. The token endpoint's error code and description are kept; they
-// hold no secret.
+// tokenError turns a token endpoint's refusal into an authentication
+// error. The endpoint's error code and description are kept; they hold no
+// secret. Other failures (an unreachable endpoint) are wrapped as they
+// are.
 func tokenError(err error) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		se := &ServerError{Code: re.ErrorCode, Message: firstLine(re.ErrorDescription), Kind: ErrAuth, Err: err}
-		if re.Response != nil {
-			se.StatusCode = re.Response.StatusCode
-		}
-		if se.Code == "" {
-			se.Message = "the token endpoint refused the request"
-		}
-		return se
+	if !errors.As(err, &re) {
+		return fmt.Errorf("getting an access token: %w", err)
 	}
-	return &ServerError{Message: "getting an access token failed", Kind: ErrAuth, Err: err}
+	se := &ServerError{Code: re.ErrorCode, Message: firstLine(re.ErrorDescription), Kind: ErrAuth, Err: err}
+	if re.Response != nil {
+		se.StatusCode = re.Response.StatusCode
+	}
+	if se.Code == "" {
+		se.Message = "the token endpoint refused the request"
+	}
+	return se
 }
 
 func firstLine(s string) string {

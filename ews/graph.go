@@ -463,7 +463,7 @@ func (m *GraphMailbox) do(ctx context.Context, op string, idempotent bool, req *
 			<-m.slots
 			var se *ServerError
 			if !refreshed && errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized {
-				if tok := m.currentToken(); tok != "" {
+				if tok := m.currentToken(ctx); tok != "" {
 					// The token may have been revoked or expired early: get
 					// a new one once.
 					refreshed = true
@@ -480,8 +480,12 @@ func (m *GraphMailbox) do(ctx context.Context, op string, idempotent bool, req *
 }
 
 // currentToken returns the cached access token, or "".
-func (m *GraphMailbox) currentToken() string {
-	m.tokens.lock <- struct{}{}
+func (m *GraphMailbox) currentToken(ctx context.Context) string {
+	select {
+	case m.tokens.lock <- struct{}{}:
+	case <-ctx.Done():
+		return ""
+	}
 	defer func() { <-m.tokens.lock }()
 	if m.tokens.tok == nil {
 		return ""
