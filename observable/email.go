@@ -20,12 +20,16 @@ type Email struct {
 	Header Header
 
 	// From usually holds one address, but RFC 5322 allows several.
-	From        []Address
-	Sender      []Address
-	ReplyTo     []Address
-	To          []Address
-	Cc          []Address
-	Bcc         []Address
+	From []Address
+	// Sender is the agent that sent the message on behalf of From, if any.
+	Sender []Address
+	// ReplyTo, To, Cc and Bcc gather every occurrence of their field, so
+	// that no address is lost when a field is repeated.
+	ReplyTo []Address
+	To      []Address // the primary recipients
+	Cc      []Address // the carbon-copy recipients
+	Bcc     []Address // the blind-copy recipients, as kept by the sender's copy
+	// DeliveredTo lists the Delivered-To fields added by the final MTAs.
 	DeliveredTo []Address
 	// ReturnPath is the envelope sender recorded by the final MTA, without
 	// its angle brackets; empty for the null sender "<>".
@@ -43,9 +47,11 @@ type Email struct {
 
 	// MessageID is the Message-ID without its angle brackets.
 	MessageID string
-	// InReplyTo and References list message IDs without angle brackets,
-	// in header order.
-	InReplyTo  []string
+	// InReplyTo lists the message IDs of In-Reply-To, without angle
+	// brackets.
+	InReplyTo []string
+	// References lists the message IDs of References, without angle
+	// brackets, oldest first as in the header.
 	References []string
 
 	// Received lists the Received header fields, most recent first (the
@@ -249,9 +255,6 @@ type DefectKind string
 
 // The kinds of defect ParseEmail reports.
 const (
-	// DefectHeaderSyntax: a header line that is neither a field nor a
-	// continuation, or a field name with invalid characters.
-	DefectHeaderSyntax DefectKind = "header-syntax"
 	// DefectHeaderContinuation: the header starts with a continuation line.
 	DefectHeaderContinuation DefectKind = "header-continuation"
 	// DefectMissingHeaderEnd: the header did not end with an empty line;

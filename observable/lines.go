@@ -297,7 +297,7 @@ func (l *lineReader) readHeader(max int, bad func(DefectKind, string)) []rawFiel
 			}
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if cur >= 0 {
+			if cur >= 0 || skip {
 				appendTo(line)
 				continue
 			}

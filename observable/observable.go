@@ -35,6 +35,7 @@ const (
 // Observable is an indicator found in a message or a text, typed with a
 // TheHive data type.
 type Observable struct {
+	// Type is the TheHive data type.
 	Type DataType
 	// Value is the observable's data: the address, URL, host name, hash...
 	// For a TypeFile observable it is the attachment's safe file name.

@@ -812,3 +812,50 @@ func TestLongLines(t *testing.T) {
 		t.Errorf("parts (-want +got):\n%s", diff)
 	}
 }
+
+func TestHeaderLimit(t *testing.T) {
+	t.Parallel()
+	raw := crlf("Subject: kept", "X-Long: "+strings.Repeat("x", 200), " "+strings.Repeat("y", 200), "X-After: dropped", "", "body")
+	e := mustParse(t, raw, WithMaxHeaderSize(100))
+	if e.Subject != "kept" || e.Header.Has("X-After") || e.Header.Has("X-Long") || e.TextBody() != "body" {
+		t.Errorf("header %+v, body %q", e.Header, e.TextBody())
+	}
+	if diff := cmp.Diff([]string{":header-too-large"}, defectKinds(e)); diff != "" {
+		t.Errorf("defects (-want +got):\n%s", diff)
+	}
+}
+
+func TestAccessors(t *testing.T) {
+	t.Parallel()
+	e := mustParse(t, attachmentsMessage)
+	if got := (Address{Name: "A", Addr: "a@Example.COM"}); got.Domain() != "example.com" || got.String() != "A <a@Example.COM>" {
+		t.Errorf("Address %v: domain %q", got, got.Domain())
+	}
+	if (Address{Addr: "no-at"}).Domain() != "" {
+		t.Error("Domain of an address without @")
+	}
+	if e.Attachments[0].IsMessage() || !e.Attachments[1].IsMessage() {
+		t.Error("IsMessage wrong")
+	}
+	if !e.Header.Has("content-type") || e.Header.Has("Subject") {
+		t.Error("Has wrong")
+	}
+	// An attached message without a subject gets a name after its path;
+	// a long subject is cut.
+	for subject, want := range map[string]string{
+		"":                       "message-2.eml",
+		strings.Repeat("ab", 80): strings.Repeat("ab", 50) + ".eml",
+	} {
+		if got := messageFileName(subject, "2"); got != want {
+			t.Errorf("messageFileName(%q) = %q, want %q", subject, got, want)
+		}
+	}
+	var n int
+	for range e.AllAttachments() {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Error("AllAttachments does not stop")
+	}
+}

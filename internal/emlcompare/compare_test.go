@@ -118,7 +118,7 @@ func TestBodyLost(t *testing.T) {
 	}
 }
 
-func TestHelpers(t *testing.T) {
+func TestNormalisation(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"HTTP://Example.COM/Path/":     "http://example.com/Path",
