@@ -358,6 +358,38 @@ func (x *Exchange) CreateFolder(mailbox, path string) (string, error) {
 	return f.id, nil
 }
 
+// DeleteFolder deletes the folder at path, with its subfolders and
+// messages, as if a user had emptied it from Deleted Items. Creating a
+// folder at the same path later gives it a new id.
+func (x *Exchange) DeleteFolder(mailbox, path string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	mb, err := x.mailbox(mailbox)
+	if err != nil {
+		return err
+	}
+	f, err := x.folderByPath(mb, path)
+	if err != nil {
+		return err
+	}
+	if f.distinguished != "" {
+		return fmt.Errorf("ewstest: folder %q is a well-known folder and cannot be deleted", path)
+	}
+	var drop func(f *xFolder)
+	drop = func(f *xFolder) {
+		for _, c := range f.children {
+			drop(c)
+		}
+		for _, it := range f.items {
+			delete(x.items, it.id)
+		}
+		delete(x.folders, f.id)
+	}
+	drop(f)
+	f.parent.children = slices.DeleteFunc(f.parent.children, func(c *xFolder) bool { return c == f })
+	return nil
+}
+
 // Folders returns the paths of every folder below the top of the mailbox's
 // folder tree, parents first.
 func (x *Exchange) Folders(mailbox string) ([]string, error) {
