@@ -2,10 +2,13 @@ package ews_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -575,5 +578,77 @@ func TestEWSConfigIsRedacted(t *testing.T) {
 	assertNoSecret(t, []string{secret}, outputs...)
 	if !strings.Contains(outputs[0], "Password:[REDACTED]") || !strings.Contains(logs.String(), "mail.example.com") {
 		t.Errorf("String = %q, logs = %q; want the password redacted and the host named", outputs[0], logs.String())
+	}
+}
+
+// TestEWSFolderRecreated deletes and recreates a listed folder between two
+// listings: the remembered FolderId is stale, and the mailbox finds the
+// folder again.
+func TestEWSFolderRecreated(t *testing.T) {
+	t.Parallel()
+	f := newEWSFixture(t, func(c *ews.EWSConfig) { c.Folders = []string{"Inbox/Phishing"} })
+	x := f.srv.Exchange
+	if _, err := x.CreateFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	listAll(ctx, t, f.mb)
+	if err := x.DeleteFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.CreateFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	xchSeed(t, x, ewstest.EWSSharedMailbox, "Inbox/Phishing", "a", 0, false)
+	if msgs := listAll(ctx, t, f.mb); len(msgs) != 1 {
+		t.Errorf("listed %d messages in the recreated folder, want 1", len(msgs))
+	}
+	if err := x.DeleteFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listErr(ctx, f.mb); !errors.Is(err, ews.ErrFolderNotFound) {
+		t.Errorf("listing a deleted folder: %v, want ErrFolderNotFound", err)
+	}
+}
+
+// TestEWSOverTLS reads a mailbox over HTTPS from a server whose
+// certificate a private CA signed, with each authentication scheme.
+func TestEWSOverTLS(t *testing.T) {
+	t.Parallel()
+	for _, auth := range []ews.EWSAuth{ews.EWSAuthBasic, ews.EWSAuthNTLM} {
+		t.Run(auth.String(), func(t *testing.T) {
+			t.Parallel()
+			fake := ewstest.NewEWS()
+			srv := httptest.NewTLSServer(fake.Handler())
+			t.Cleanup(srv.Close)
+			xchSeed(t, fake.Exchange, ewstest.EWSSharedMailbox, "Inbox", "a", 0, false)
+			pool := x509.NewCertPool()
+			pool.AddCert(srv.Certificate())
+			cfg := ews.EWSConfig{
+				URL: srv.URL + ewstest.EWSPath, Auth: auth, Username: ewstest.EWSUsername, Password: ewstest.EWSPassword,
+				Mailbox: ewstest.EWSSharedMailbox, Folders: []string{"Inbox"}, Processed: ews.Disposition{MarkRead: true},
+				TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			}
+			mb, err := ews.NewEWS(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mb.Close()
+			ctx := t.Context()
+			msgs := listAll(ctx, t, mb)
+			if len(msgs) != 1 || len(readAll(ctx, t, mb, msgs[0])) == 0 {
+				t.Fatalf("listed %d messages over TLS, want 1 with content", len(msgs))
+			}
+			// Without the CA, the certificate is refused, at once.
+			cfg.TLSConfig = nil
+			other, err := ews.NewEWS(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if _, err := listErr(ctx, other); err == nil || !strings.Contains(err.Error(), "certificate") {
+				t.Errorf("an untrusted certificate gave %v", err)
+			}
+		})
 	}
 }

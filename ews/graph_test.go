@@ -2,6 +2,8 @@ package ews_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 
 	"encoding/json"
 	"errors"
@@ -686,5 +688,69 @@ func BenchmarkGraphOpen(b *testing.B) {
 			b.Fatal(err)
 		}
 		rc.Close()
+	}
+}
+
+func TestGraphFolderRecreated(t *testing.T) {
+	t.Parallel()
+	f := newGraphFixture(t, func(c *ews.GraphConfig) { c.Folders = []string{"Inbox/Phishing"} })
+	x := f.srv.Exchange
+	if _, err := x.CreateFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	listAll(ctx, t, f.mb)
+	if err := x.DeleteFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.CreateFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	xchSeed(t, x, ewstest.GraphMailbox, "Inbox/Phishing", "a", 0, false)
+	if msgs := listAll(ctx, t, f.mb); len(msgs) != 1 {
+		t.Errorf("listed %d messages in the recreated folder, want 1", len(msgs))
+	}
+	if err := x.DeleteFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listErr(ctx, f.mb); !errors.Is(err, ews.ErrFolderNotFound) {
+		t.Errorf("listing a deleted folder: %v, want ErrFolderNotFound", err)
+	}
+}
+
+// TestGraphOverTLS talks to Graph and the token endpoint over HTTPS with a
+// private CA.
+func TestGraphOverTLS(t *testing.T) {
+	t.Parallel()
+	fake := ewstest.NewGraph()
+	srv := httptest.NewTLSServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	xchSeed(t, fake.Exchange, ewstest.GraphMailbox, "Inbox", "a", 0, false)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	cfg := ews.GraphConfig{
+		TenantID: ewstest.GraphTenantID, ClientID: ewstest.GraphClientID, ClientSecret: ewstest.GraphClientSecret,
+		TokenURL: srv.URL + "/" + ewstest.GraphTenantID + "/oauth2/v2.0/token", BaseURL: srv.URL + "/v1.0",
+		User: ewstest.GraphMailbox, Folders: []string{"Inbox"}, Processed: ews.Disposition{MarkRead: true},
+		TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+	}
+	mb, err := ews.NewGraph(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	ctx := t.Context()
+	msgs := listAll(ctx, t, mb)
+	if len(msgs) != 1 || len(readAll(ctx, t, mb, msgs[0])) == 0 {
+		t.Fatalf("listed %d messages over TLS, want 1 with content", len(msgs))
+	}
+	cfg.TLSConfig = nil
+	other, err := ews.NewGraph(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := listErr(ctx, other); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("an untrusted certificate gave %v", err)
 	}
 }
