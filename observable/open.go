@@ -20,10 +20,11 @@ var ErrNoPart = errors.New("observable: no such part")
 // bytes. It is how an upload that must be retried streams the same bytes
 // again from a fresh copy of the message, without keeping them anywhere.
 //
-// Only the parts before the wanted one are read, and nothing is kept. Pass
-// the options given to ParseEmail: WithMaxDepth and WithMaxHeaderSize
-// change how the message is split. The caller must Close the reader, which
-// stops reading raw; it does not close raw.
+// The message is read up to the wanted part, skipping the content of the
+// parts before it, and nothing is kept. Pass the options given to
+// ParseEmail: WithMaxDepth changes how the message is split into parts.
+// The caller must Close the reader, which stops reading raw; it does not
+// close raw. The reader is not safe for concurrent use.
 func OpenAttachment(raw io.Reader, path string, opts ...Option) (io.ReadCloser, error) {
 	if !validPartPath(path) {
 		return nil, fmt.Errorf("observable: invalid part path %q", path)

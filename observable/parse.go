@@ -216,9 +216,9 @@ func (p *parser) message(l *lineReader, prefix string, depth int) (*Email, error
 	e := &Email{}
 	if !p.find {
 		saved := p.hdrCharset
+		defer func() { p.hdrCharset = saved }()
 		p.hdrCharset = declaredCharset(fields)
 		p.fillHeader(e, fields, prefix)
-		defer func() { p.hdrCharset = saved }()
 	}
 	ph := p.partHeader(fields, prefix, "text/plain")
 	var err error
