@@ -549,6 +549,8 @@ type imapBody struct {
 	folder string
 
 	eof    bool
+	err    error // the first read error, returned by every later Read
+	litErr bool  // the literal itself failed: it must not be read again
 	closed bool
 }
 
@@ -556,17 +558,30 @@ func (b *imapBody) Read(p []byte) (int, error) {
 	if b.closed {
 		return 0, b.m.opErr(b.folder, "fetch", errors.New("read from a closed message stream"))
 	}
+	if b.eof {
+		return 0, io.EOF
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	if err := b.ctx.Err(); err != nil {
+		b.err = b.m.opErr(b.folder, "fetch", err)
+		return 0, b.err
+	}
 	n, err := b.lit.Read(p)
 	switch {
 	case err == io.EOF:
 		b.eof = true
 	case err != nil:
+		// imapclient's reader goroutine takes the connection back after a
+		// failed read, so the literal must not be touched again.
 		if ctxErr := b.ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		} else if b.m.isClosed() {
 			err = ErrClosed
 		}
 		err = b.m.opErr(b.folder, "fetch", err)
+		b.err, b.litErr = err, true
 	}
 	return n, err
 }
@@ -583,7 +598,12 @@ func (b *imapBody) Close() error {
 		// the socket, so that reading the rest fails at once, then drop
 		// the connection.
 		b.c.kill()
-		_, _ = io.Copy(io.Discard, b.lit)
+		if !b.litErr && !b.eof {
+			// Reading fails soon (after what is buffered) and hands the
+			// connection back to imapclient's reader, which then sees the
+			// closed socket.
+			_, _ = io.Copy(io.Discard, b.lit)
+		}
 		b.m.pool.discard(b.c, true)
 		return nil
 	}
