@@ -9,6 +9,9 @@ import (
 	"github.com/synapse-go/synapse/thehive"
 )
 
+// defaultStepTimeout bounds a step's attempt: room for a large attachment.
+const defaultStepTimeout = 10 * time.Minute
+
 // MailConfig configures the mail workflows, Ews2Case and Ews2Alert. The
 // zero value works: cases titled after the thread subject with a
 // "Communication" task, every observable extracted, no owner.
@@ -40,17 +43,20 @@ type MailConfig struct {
 	// Logger receives the runner's and the steps' records; nil discards
 	// them.
 	Logger *slog.Logger
+	// Middleware wraps every step, outside the retries (metrics, tracing).
+	Middleware []Middleware
 }
 
 func (c *MailConfig) middleware() []Middleware {
 	timeout := c.StepTimeout
 	if timeout <= 0 {
-		timeout = 10 * time.Minute
+		timeout = defaultStepTimeout
 	}
 	mw := []Middleware{}
 	if c.Logger != nil {
 		mw = append(mw, Logging(c.Logger))
 	}
+	mw = append(mw, c.Middleware...)
 	return append(mw, Retry(c.StepRetry), Timeout(timeout))
 }
 
