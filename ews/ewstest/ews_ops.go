@@ -706,6 +706,33 @@ var knownItemURIs = map[string]bool{
 	"message:ReceivedBy": true, "message:ReceivedRepresenting": true, "message:IsResponseRequested": true,
 }
 
+// fieldURIPrefixes are the property sets of UnindexedFieldURIType. The
+// fake accepts any property of these sets in a shape, and returns those it
+// models.
+var fieldURIPrefixes = []string{"item:", "message:", "meeting:", "meetingRequest:", "calendar:", "task:",
+	"contacts:", "distributionlist:", "postitem:", "conversation:", "persona:"}
+
+func validItemURI(uri string) bool {
+	for _, p := range fieldURIPrefixes {
+		if strings.HasPrefix(uri, p) && len(uri) > len(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// readOnlyItemURIs are message properties UpdateItem refuses to set.
+var readOnlyItemURIs = map[string]bool{
+	"item:ItemId": true, "item:ParentFolderId": true, "item:DateTimeReceived": true, "item:Size": true,
+	"item:DateTimeSent": true, "item:DateTimeCreated": true, "item:LastModifiedTime": true,
+	"item:LastModifiedName": true, "item:HasAttachments": true, "item:ConversationId": true,
+	"item:IsSubmitted": true, "item:IsDraft": true, "item:IsFromMe": true, "item:IsResend": true,
+	"item:IsUnmodified": true, "item:DisplayCc": true, "item:DisplayTo": true, "item:EffectiveRights": true,
+	"item:MimeContent": true, "item:Attachments": true, "item:IsAssociated": true, "item:UniqueBody": true,
+	"message:ConversationIndex": true, "message:ConversationTopic": true, "message:ReceivedBy": true,
+	"message:ReceivedRepresenting": true,
+}
+
 var itemDefault = []string{"item:ItemId", "item:ParentFolderId", "item:ItemClass", "item:Subject", "item:Sensitivity",
 	"item:DateTimeReceived", "item:Size", "item:Importance", "item:IsSubmitted", "item:IsDraft", "item:IsFromMe",
 	"item:IsResend", "item:IsUnmodified", "item:DateTimeSent", "item:DateTimeCreated", "item:DisplayCc",
@@ -760,10 +787,10 @@ func (q *ewsRequest) parseItemShape(n *xnode) (itemShape, *soapFault) {
 				sh.mime = true
 				continue
 			}
-			known := knownItemURIs[uri]
+			known := knownItemURIs[uri] || validItemURI(uri)
 			for _, p := range itemProps {
 				if p.uri == uri {
-					known = known || q.rank >= p.rank
+					known = q.rank >= p.rank
 				}
 			}
 			if !known {
@@ -1293,14 +1320,24 @@ func parseUpdate(u *xnode) (itemUpdate, *respError, *soapFault) {
 			}
 			return func(it *xItem) { it.flag = status }, nil, nil
 		}
-		return nil, &respError{code: "ErrorInvalidPropertySet", text: "Set action is invalid for property.",
-			messageXML: `<t:FieldURI FieldURI="` + esc(uri) + `"/>`}, nil
+		if readOnlyItemURIs[uri] || !validItemURI(uri) {
+			return nil, &respError{code: "ErrorInvalidPropertySet", text: "Set action is invalid for property.",
+				messageXML: `<t:FieldURI FieldURI="` + esc(uri) + `"/>`}, nil
+		}
+		// A property the fake does not model (Importance, Sensitivity,
+		// reminders, recipients...): accepted and not stored.
+		return func(*xItem) {}, nil, nil
 	case "DeleteItemField":
 		switch uri {
 		case "item:Categories":
 			return func(it *xItem) { it.categories = nil }, nil, nil
 		case "item:Flag":
 			return func(it *xItem) { it.flag = "NotFlagged" }, nil, nil
+		case "message:IsRead":
+		default:
+			if !readOnlyItemURIs[uri] && validItemURI(uri) {
+				return func(*xItem) {}, nil, nil
+			}
 		}
 		return nil, &respError{code: "ErrorInvalidPropertyDelete", text: "This property can not be deleted.",
 			messageXML: `<t:FieldURI FieldURI="` + esc(uri) + `"/>`}, nil

@@ -278,7 +278,7 @@ func TestEWSFakeFaults(t *testing.T) {
 			wantCode: "ErrorSchemaValidation", wantText: "DistinguishedFolderIdNameType"},
 		{name: "DeepItemTraversal", body: soap("Exchange2013", "", strings.Replace(findItem, "Shallow", "Deep", 1)),
 			wantCode: "ErrorSchemaValidation", wantText: "ItemQueryTraversalType"},
-		{name: "UnknownFieldURI", body: soap("Exchange2013", "", strings.Replace(findItem, "<t:BaseShape>IdOnly</t:BaseShape>", `<t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Colour"/></t:AdditionalProperties>`, 1)),
+		{name: "UnknownFieldURI", body: soap("Exchange2013", "", strings.Replace(findItem, "<t:BaseShape>IdOnly</t:BaseShape>", `<t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="colour:Name"/></t:AdditionalProperties>`, 1)),
 			wantCode: "ErrorSchemaValidation", wantText: "UnindexedFieldURIType"},
 		{name: "ConversationIdBefore2010", body: soap("Exchange2007_SP1", "", strings.Replace(findItem, "<t:BaseShape>IdOnly</t:BaseShape>", `<t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:ConversationId"/></t:AdditionalProperties>`, 1)),
 			wantCode: "ErrorSchemaValidation"},
