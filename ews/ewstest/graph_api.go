@@ -360,6 +360,9 @@ func (g *graphRequest) writePage(rows []map[string]any, top, skip int, typ, ctxS
 		out = append(out, sel)
 	}
 	body := map[string]any{"@odata.context": g.contextURL(ctxSuffix), "value": out}
+	if strings.EqualFold(g.r.URL.Query().Get("$count"), "true") {
+		body["@odata.count"] = len(rows)
+	}
 	if more {
 		q := g.r.URL.Query()
 		q.Set("$top", strconv.Itoa(top))
@@ -511,6 +514,11 @@ func messageFieldKind(path string) (byte, bool) {
 // folder is nil.
 func (g *graphRequest) listMessages(folder *xFolder) {
 	q := g.r.URL.Query()
+	if q.Has("$search") || q.Has("$expand") {
+		// Rather than answer as if the option were not there.
+		g.error(http.StatusNotImplemented, "NotImplemented", "$search and $expand are not supported by this fake.")
+		return
+	}
 	var filter *odataFilter
 	if fs := q.Get("$filter"); fs != "" {
 		f, err := parseODataFilter(fs, "microsoft.graph.message", messageFieldKind, func(p string) bool { return p == "categories" })
