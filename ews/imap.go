@@ -45,6 +45,8 @@ type IMAPMailbox struct {
 	nsPrefix string
 	delim    rune
 
+	closing chan struct{} // closed by Close, ends waits
+
 	mu          sync.Mutex
 	closed      bool
 	uidValidity map[string]uint32   // folder path -> last UIDVALIDITY seen
@@ -68,6 +70,7 @@ func NewIMAP(cfg IMAPConfig) (*IMAPMailbox, error) {
 		tlsConf:     tc,
 		log:         cfg.Logger,
 		pool:        newIMAPPool(cfg.MaxConns),
+		closing:     make(chan struct{}),
 		uidValidity: make(map[string]uint32),
 		uidNext:     make(map[string]imap.UID),
 	}, nil
@@ -87,11 +90,15 @@ func (m *IMAPMailbox) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("server", m.cfg.Addr), slog.String("username", m.cfg.Username))
 }
 
-// Close logs out and closes every connection. Open message streams fail.
-// Closing twice is not an error.
+// Close logs out and closes every connection. Open message streams fail
+// and a WaitForMail in progress returns ErrClosed. Closing twice is not an
+// error.
 func (m *IMAPMailbox) Close() error {
 	m.mu.Lock()
-	m.closed = true
+	if !m.closed {
+		m.closed = true
+		close(m.closing)
+	}
 	m.mu.Unlock()
 	m.pool.close()
 	return nil

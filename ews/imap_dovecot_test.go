@@ -1,6 +1,7 @@
 package ews_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -140,4 +141,47 @@ func TestIMAPDovecotConformance(t *testing.T) {
 	t.Parallel()
 	srv, users := startDovecot(t, 40)
 	ewstest.RunConformance(t, dovecotFactory(srv, users))
+}
+
+// TestIMAPDovecotTLS connects to a real Dovecot with STARTTLS and with
+// implicit TLS, trusting its certificate through a custom CA, and checks
+// Dovecot's own answer to a wrong password.
+func TestIMAPDovecotTLS(t *testing.T) {
+	t.Parallel()
+	cert, err := dovecot.NewCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := dovecot.Start(t, dovecot.Options{Cert: cert, Users: map[string]string{"analyst": "pw-analyst"}})
+	tests := []struct {
+		name     string
+		addr     string
+		mode     ews.TLSMode
+		password string
+		wantErr  error
+	}{
+		{"StartTLS", srv.Addr, ews.TLSStartTLS, "pw-analyst", nil},
+		{"Implicit", srv.TLSAddr, ews.TLSImplicit, "pw-analyst", nil},
+		{"WrongPassword", srv.TLSAddr, ews.TLSImplicit, "nope", ews.ErrAuth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mb, err := ews.NewIMAP(ews.IMAPConfig{
+				Addr: tt.addr, TLS: tt.mode, CACertPEM: cert.CertPEM, Username: "analyst", Password: tt.password,
+				Folders: []string{"Inbox"}, Processed: ews.Disposition{MarkRead: true},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mb.Close()
+			n, err := countMessages(t.Context(), mb)
+			if tt.wantErr == nil && (err != nil || n != 0) {
+				t.Fatalf("listing an empty inbox: %d messages, error %v", n, err)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("listing: error %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
 }

@@ -170,3 +170,24 @@ func TestIMAPWaitTimeout(t *testing.T) {
 		t.Fatalf("WaitForMail: %v", err)
 	}
 }
+
+// TestIMAPCloseEndsWait closes the mailbox while WaitForMail waits.
+func TestIMAPCloseEndsWait(t *testing.T) {
+	t.Parallel()
+	srv, err := ewstest.NewIMAPServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if err := srv.AddUser(testUser, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	mb := newTestMailbox(t, srv, nil)
+	listSubjects(t, mb)
+	done := make(chan error, 1)
+	go func() { done <- mb.WaitForMail(t.Context()) }()
+	mb.Close()
+	if err := <-done; !errors.Is(err, ews.ErrClosed) {
+		t.Errorf("WaitForMail on a closed mailbox: error %v, want ews.ErrClosed", err)
+	}
+}

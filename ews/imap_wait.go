@@ -53,6 +53,8 @@ func (m *IMAPMailbox) WaitForMail(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return m.opErr("", "wait", ctx.Err())
+	case <-m.closing:
+		return m.opErr("", "wait", ErrClosed)
 	}
 }
 
