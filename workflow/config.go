@@ -505,7 +505,7 @@ func (c *Config) check(d *decoder) {
 	} else if !strings.HasPrefix(th.URL, "http://") && !strings.HasPrefix(th.URL, "https://") {
 		d.failAt("thehive.url", "want an http:// or https:// URL")
 	}
-	if th.APIKey == "" && (th.Username == "" || th.Password == "") {
+	if th.APIKey == "" && (th.Username == "" || th.Password == "") && !d.failed["thehive.api_key"] && !d.failed["thehive.password"] {
 		d.failAt("thehive", "give api_key, or username and password")
 	}
 	if f := c.Server.LogFormat; f != "" && f != "text" && f != "json" {
@@ -525,7 +525,7 @@ func (c *Config) check(d *decoder) {
 func (s *SourceConfig) check(d *decoder) {
 	key := "sources." + s.Name
 	need := func(sub, what string, ok bool) {
-		if !ok {
+		if !ok && !d.failed[key+"."+sub] {
 			d.failAt(key, "%s is required (%s)", sub, what)
 		}
 	}

@@ -81,6 +81,9 @@ type decoder struct {
 	// budget.
 	visits int
 	depth  int
+	// failed holds the keys already reported, so that a value that could
+	// not be read is not reported again as missing.
+	failed map[string]bool
 }
 
 // maxVisits and maxDepth bound the decoding of one file.
@@ -90,6 +93,10 @@ const (
 )
 
 func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
+	if d.failed == nil {
+		d.failed = map[string]bool{}
+	}
+	d.failed[key] = true
 	e := &ConfigError{File: d.file, Key: key, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column

@@ -24,15 +24,14 @@ const (
 )
 
 type serverFixture struct {
-	url   string
-	hive  *thehivetest.Server
-	imap  *imapFixture
-	app   *workflow.App
-	logs  *syncBuffer
-	stop  context.CancelFunc
-	done  chan error
-	hc    *http.Client
-	token string
+	url  string
+	hive *thehivetest.Server
+	imap *imapFixture
+	app  *workflow.App
+	logs *syncBuffer
+	stop context.CancelFunc
+	done chan error
+	hc   *http.Client
 }
 
 type syncBuffer struct {
