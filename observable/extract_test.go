@@ -102,7 +102,8 @@ func TestExtractText(t *testing.T) {
 		},
 		{
 			name: "mail addresses",
-			in:   "Contact jöhn@exämple.de, <Bob@Example.com> or 'amy@example.org' (not cid:image001.png@01D2C1.ABC, x@localhost, <4B2F@smtp.example$@example.com>)",
+			in: "Contact jöhn@exämple.de, <Bob@Example.com> or 'amy@example.org' (not cid:image001.png@01D2C1.ABC, x@localhost, <4B2F@smtp.example$@example.com>, " +
+				"Message-ID: <a1@mail.example.net>, <20170918100018.6ae0948009c@www.example.net>)",
 			want: []string{
 				"mail:jöhn@exämple.de [src:text]",
 				"domain:xn--exmple-cua.de [src:text idn]",
@@ -110,6 +111,22 @@ func TestExtractText(t *testing.T) {
 				"domain:example.com [src:text]",
 				"mail:amy@example.org [src:text]",
 				"domain:example.org [src:text]",
+				// The host of a message ID is kept.
+				"fqdn:mail.example.net [src:text]",
+				"domain:example.net [src:text]",
+				"fqdn:www.example.net [src:text]",
+			},
+		},
+		{
+			name: "addresses after a key, and VERP addresses",
+			in:   "smtp.mailfrom=sales@proxmox.com; header.from=News@Proxmox.com; bounce-42=victim=example.org@lists.example.net",
+			want: []string{
+				"mail:sales@proxmox.com [src:text]",
+				"domain:proxmox.com [src:text]",
+				"mail:news@proxmox.com [src:text]",
+				"mail:bounce-42=victim=example.org@lists.example.net [src:text]",
+				"fqdn:lists.example.net [src:text]",
+				"domain:example.net [src:text]",
 			},
 		},
 		{

@@ -314,6 +314,9 @@ func (t *textScanner) mails() {
 		if idx := strings.LastIndexAny(s[ls:at], cut); idx >= 0 {
 			ls += idx + 1
 		}
+		if k := keyPrefix(s[ls:at]); k > 0 {
+			ls += k
+		}
 		for ls < at && strings.IndexByte(".'`=-~^{}", s[ls]) >= 0 {
 			ls++
 		}
@@ -344,10 +347,9 @@ func (t *textScanner) mails() {
 		if local == "" || len(local) > 128 {
 			continue
 		}
-		if strings.IndexByte(local, '$') >= 0 {
-			// "<004801d1fc84$01c934ac$b247f0b7$@host>": an Outlook
-			// Message-ID, not an address.
-			t.masked = append(t.masked, span{ls, re})
+		if isMessageID(s[:ls], local) {
+			// Not an address, but its right-hand side names a host.
+			t.masked = append(t.masked, span{ls, at + 1})
 			continue
 		}
 		domain := s[at+1 : re]
@@ -357,6 +359,58 @@ func (t *textScanner) mails() {
 		t.masked = append(t.masked, span{ls, re})
 		t.emit(finding{typ: TypeMail, value: local + "@" + domain, start: ls, end: re})
 	}
+}
+
+// keyPrefix returns the length of a "key=" written before an address, as
+// in "smtp.mailfrom=user@example.com" or "email=user@example.com", or 0.
+// The key is made of letters, dots and hyphens, and has a dot or is a
+// usual name; VERP and SRS addresses, which hold "=" too, have digits
+// before it.
+func keyPrefix(local string) int {
+	eq := strings.LastIndexByte(local, '=')
+	if eq <= 0 {
+		return 0
+	}
+	key := local[:eq]
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; !isASCIILetter(c) && c != '.' && c != '-' {
+			return 0
+		}
+	}
+	switch strings.ToLower(key) {
+	case "from", "mailfrom", "envelope-from", "sender", "email", "e-mail", "mail", "user", "to", "address", "rcpt":
+		return eq + 1
+	}
+	if strings.IndexByte(key, '.') >= 0 {
+		return eq + 1
+	}
+	return 0
+}
+
+// isMessageID reports a message or content ID that looks like an
+// address, as found in the headers quoted by delivery reports and Outlook
+// files: one written after an ID field name ("Message-ID: <...>"), an
+// Outlook ID with "$" signs, or a local part that is a long run of hex
+// digits and dots, which mailboxes do not have.
+func isMessageID(before, local string) bool {
+	if strings.IndexByte(local, '$') >= 0 {
+		return true
+	}
+	b := strings.ToLower(strings.TrimRight(before[max(0, len(before)-40):], " \t<"))
+	for _, f := range []string{"message-id:", "content-id:", "in-reply-to:", "references:", "-id:"} {
+		if strings.HasSuffix(b, f) {
+			return true
+		}
+	}
+	if len(local) < 20 {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; unhex(c) > 15 && c != '.' && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // inURL reports whether position at lies in a URL found earlier.

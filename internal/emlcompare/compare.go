@@ -694,6 +694,8 @@ func (c *comparer) mails(theirs []string) {
 			c.theirs(catMail, m, verdictOursRight, "a Content-ID reference (cid:) to a part of this message, not an address")
 		case strings.Contains(lraw, "id <"+m):
 			c.theirs(catMail, m, verdictOursRight, "a message ID in the \"id\" clause of a Received field, not an address")
+		case strings.Contains(lraw, "message-id: <"+m) || strings.Contains(lraw, "message-id:<"+m):
+			c.theirs(catMail, m, verdictOursRight, "a message ID quoted in the message (\"Message-ID: <...>\"), not an address; we report its host")
 		case c.cutShort(m, ourMails) != "":
 			c.theirs(catMail, m, verdictOursRight, c.cutShort(m, ourMails))
 		case displayNameRe(m).MatchString(lraw):
