@@ -696,6 +696,8 @@ func (c *comparer) mails(theirs []string) {
 			c.theirs(catMail, m, verdictOursRight, "a message ID in the \"id\" clause of a Received field, not an address")
 		case strings.Contains(lraw, "message-id: <"+m) || strings.Contains(lraw, "message-id:<"+m):
 			c.theirs(catMail, m, verdictOursRight, "a message ID quoted in the message (\"Message-ID: <...>\"), not an address; we report its host")
+		case keyed(m, c.ours.mails) != "":
+			c.theirs(catMail, m, verdictOursRight, "a \"key=\" written before the address, as in Authentication-Results; the address is "+keyed(m, c.ours.mails))
 		case c.cutShort(m, ourMails) != "":
 			c.theirs(catMail, m, verdictOursRight, c.cutShort(m, ourMails))
 		case displayNameRe(m).MatchString(lraw):
@@ -708,6 +710,19 @@ func (c *comparer) mails(theirs []string) {
 			c.theirs(catMail, m, verdictTheirsRight, "we do not report this address")
 		}
 	}
+}
+
+// keyed returns the address of ours that m ends with after an "=", as in
+// "smtp.mailfrom=user@example.com", or "".
+func keyed(m string, ours map[string]observable.Observable) string {
+	for i := len(m) - 1; i >= 0; i-- {
+		if m[i] == '=' {
+			if _, ok := ours[m[i+1:]]; ok {
+				return m[i+1:]
+			}
+		}
+	}
+	return ""
 }
 
 // displayNameRe matches an address used as the display name of another
