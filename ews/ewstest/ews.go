@@ -55,8 +55,12 @@ type EWSUser struct {
 // EWSAuthSchemes says which HTTP authentication schemes an [EWSServer]
 // accepts and offers in its 401 answers.
 type EWSAuthSchemes struct {
-	Basic  bool
-	NTLM   bool // offered as both "Negotiate" and "NTLM"
+	// Basic accepts user name and password in the Authorization header.
+	Basic bool
+	// NTLM accepts NTLMv2 handshakes, offered as both "Negotiate" and
+	// "NTLM"; a connection stays signed in once its handshake succeeded.
+	NTLM bool
+	// Bearer accepts the users' OAuth2 access tokens.
 	Bearer bool
 }
 
