@@ -822,7 +822,7 @@ func (m *EWSMailbox) MarkProcessed(ctx context.Context, msg Message) error {
 }
 
 // Quarantine applies the Quarantine disposition. The reason is logged at
-// Warn level; EWS has no standard place to store it on the message. It
+// Info level; EWS has no standard place to store it on the message. It
 // implements [Mailbox].
 func (m *EWSMailbox) Quarantine(ctx context.Context, msg Message, reason string) error {
 	if m.cfg.Quarantine.IsZero() {
@@ -834,8 +834,8 @@ func (m *EWSMailbox) Quarantine(ctx context.Context, msg Message, reason string)
 	if err := m.apply(ctx, msg, m.cfg.Quarantine); err != nil {
 		return err
 	}
-	m.log.LogAttrs(ctx, slog.LevelWarn, "message quarantined",
-		slog.String("folder", msg.Folder), slog.String("id", string(msg.ID)), slog.String("reason", reason))
+	m.log.LogAttrs(ctx, slog.LevelInfo, "ews: message quarantined",
+		slog.String("server", m.host), slog.String("folder", msg.Folder), slog.String("id", string(msg.ID)), slog.String("reason", reason))
 	return nil
 }
 

@@ -652,3 +652,48 @@ func TestEWSOverTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestQuarantineLogsReason quarantines with each connector: the reason is
+// logged, and a mailbox without a quarantine disposition refuses.
+func TestQuarantineLogsReason(t *testing.T) {
+	t.Parallel()
+	type fixture struct {
+		mb   ews.Mailbox
+		logs *syncBuffer
+		seed func()
+	}
+	build := map[string]func(t *testing.T, q ews.Disposition) fixture{
+		"ews": func(t *testing.T, q ews.Disposition) fixture {
+			f := newEWSFixture(t, func(c *ews.EWSConfig) { c.Quarantine = q })
+			return fixture{f.mb, f.logs, func() { f.seed(t, "a", 0, false) }}
+		},
+		"graph": func(t *testing.T, q ews.Disposition) fixture {
+			f := newGraphFixture(t, func(c *ews.GraphConfig) { c.Quarantine = q })
+			return fixture{f.mb, f.logs, func() { f.seed(t, "a", 0, false) }}
+		},
+	}
+	for name, newFixture := range build {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			f := newFixture(t, ews.Disposition{Category: "quarantine"})
+			f.seed()
+			msgs := listAll(ctx, t, f.mb)
+			if err := f.mb.Quarantine(ctx, msgs[0], "failed 5 times: no body"); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(f.logs.String(), "failed 5 times: no body") {
+				t.Errorf("the reason is not in the logs:\n%s", f.logs.String())
+			}
+			if left := listAll(ctx, t, f.mb); len(left) != 0 {
+				t.Errorf("a quarantined message is still listed")
+			}
+			g := newFixture(t, ews.Disposition{})
+			g.seed()
+			msgs = listAll(ctx, t, g.mb)
+			if err := g.mb.Quarantine(ctx, msgs[0], "x"); !errors.Is(err, ews.ErrInvalidConfig) {
+				t.Errorf("Quarantine without a disposition: %v, want ErrInvalidConfig", err)
+			}
+		})
+	}
+}

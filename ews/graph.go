@@ -816,7 +816,7 @@ func (m *GraphMailbox) MarkProcessed(ctx context.Context, msg Message) error {
 }
 
 // Quarantine applies the Quarantine disposition. The reason is logged at
-// Warn level. It implements [Mailbox].
+// Info level. It implements [Mailbox].
 func (m *GraphMailbox) Quarantine(ctx context.Context, msg Message, reason string) error {
 	if m.cfg.Quarantine.IsZero() {
 		if err := m.precheck(ctx, msg, "Quarantine"); err != nil {
@@ -827,8 +827,8 @@ func (m *GraphMailbox) Quarantine(ctx context.Context, msg Message, reason strin
 	if err := m.apply(ctx, msg, m.cfg.Quarantine); err != nil {
 		return err
 	}
-	m.log.LogAttrs(ctx, slog.LevelWarn, "message quarantined",
-		slog.String("folder", msg.Folder), slog.String("id", string(msg.ID)), slog.String("reason", reason))
+	m.log.LogAttrs(ctx, slog.LevelInfo, "graph: message quarantined",
+		slog.String("server", m.host), slog.String("folder", msg.Folder), slog.String("id", string(msg.ID)), slog.String("reason", reason))
 	return nil
 }
 
