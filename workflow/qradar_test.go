@@ -698,3 +698,66 @@ func TestQRadar2AlertCustomEventsQuery(t *testing.T) {
 		t.Errorf("description lacks the custom query's events %q:\n%s", want, d)
 	}
 }
+
+func TestQRadar2AlertUpdateCutShort(t *testing.T) {
+	t.Parallel()
+	fx := qrNewFixture(t)
+	hive, th := qrNewHive(t)
+	w := qrNewWorkflow(t, fx.qr, th, qrDefaultConfig())
+	if _, err := w.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mark := w.Watermark()
+	if _, err := fx.srv.AddSourceAddress(qradartest.SourceAddress{ID: 3, SourceIP: "10.0.0.7"}); err != nil {
+		t.Fatal(err)
+	}
+	qrModify(t, fx, func(o *qradartest.Offense) { o.SourceAddressIDs = append(o.SourceAddressIDs, 3) })
+
+	// The new observable is added, then TheHive fails the alert's update:
+	// the offense is left for the next run, which finishes the update.
+	hive.SetFaults(thehivetest.Faults{Rate: 1, Routes: []string{"PATCH /api/v1/alert/{id}"}, Kinds: []thehivetest.FaultKind{thehivetest.FaultStatus503}})
+	rep, err := w.Run(t.Context())
+	if err != nil || rep.Failed != 1 || rep.Updated != 0 {
+		t.Fatalf("report %+v, %v; want one failure", rep, err)
+	}
+	if !w.Watermark().Equal(mark) {
+		t.Errorf("watermark moved past the failed update")
+	}
+	hive.SetFaults(thehivetest.Faults{})
+	rep, err = w.Run(t.Context())
+	if err != nil || rep.Updated != 1 {
+		t.Fatalf("report %+v, %v; want the update finished", rep, err)
+	}
+	a := qrAlertByRef(t, th, "QRadar_Offenses:main", "211")
+	if !strings.Contains(a.Description, "10.0.0.7") || !qrContainsObs(qrAlertObservables(t, th, a.ID), "10.0.0.7") {
+		t.Errorf("the finished update lacks the new address")
+	}
+}
+
+func TestQRadar2AlertKeepsEventsWhenAQLFailsForAWhile(t *testing.T) {
+	t.Parallel()
+	fx := qrNewFixture(t)
+	_, th := qrNewHive(t)
+	w := qrNewWorkflow(t, fx.qr, th, qrDefaultConfig())
+	if _, err := w.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	qrModify(t, fx, func(o *qradartest.Offense) { o.Magnitude = 9 })
+	// Ariel is down: the changed offense's alert keeps its events rather
+	// than losing them, and the offense waits for the next run.
+	fx.srv.SetFaults(qradartest.Faults{Rate: 1, Routes: []string{"POST /api/ariel/searches"}, Kinds: []qradartest.FaultKind{qradartest.FaultStatus503}})
+	rep, err := w.Run(t.Context())
+	if err != nil || rep.Failed != 1 {
+		t.Fatalf("report %+v, %v; want one failure", rep, err)
+	}
+	if d := qrAlertByRef(t, th, "QRadar_Offenses:main", "211").Description; !strings.Contains(d, "| alice |") {
+		t.Errorf("the alert lost its events:\n%s", d)
+	}
+	fx.srv.SetFaults(qradartest.Faults{})
+	if rep, err := w.Run(t.Context()); err != nil || rep.Updated != 1 {
+		t.Fatalf("report %+v, %v; want the update done", rep, err)
+	}
+	if d := qrAlertByRef(t, th, "QRadar_Offenses:main", "211").Description; !strings.Contains(d, "| **Magnitude** | 9 |") || !strings.Contains(d, "| alice |") {
+		t.Errorf("description after Ariel came back:\n%s", d)
+	}
+}

@@ -166,36 +166,22 @@ func saveOffenseAlert(th *thehive.Client, cfg *QRadarConfig) Step[offenseAlert] 
 	})
 }
 
-// updateOffenseAlert brings alert a up to date with want and reports
-// whether it changed anything. Tags and observables are only added: those
-// analysts added stay.
+// updateOffenseAlert brings alert a up to date with want when the offense
+// changed, and reports whether it did. The description holds everything
+// the alert shows of the offense, so an equal description means an
+// unchanged offense: then nothing is written, whatever analysts changed on
+// the alert. Otherwise the missing observables are added and the tags of
+// existing ones completed, then the title, description and severity are
+// set and the missing tags added; tags and observables analysts added stay.
+// The description is written last, so that an update cut short is
+// detected again by the next attempt.
 func updateOffenseAlert(ctx context.Context, th *thehive.Client, a *thehive.Alert, want *thehive.AlertCreate, logger *slog.Logger) (bool, error) {
-	changed := false
-	var u thehive.AlertUpdate
-	if strings.TrimSpace(a.Description) != strings.TrimSpace(want.Description) || a.Title != want.Title {
-		u.Title, u.Description = &want.Title, &want.Description
-		if a.Severity != want.Severity {
-			u.Severity = &want.Severity
-		}
-		if a.ExternalLink != want.ExternalLink && want.ExternalLink != "" {
-			u.ExternalLink = &want.ExternalLink
-		}
+	if strings.TrimSpace(a.Description) == strings.TrimSpace(want.Description) {
+		return false, nil
 	}
-	for _, t := range want.Tags {
-		if !slices.Contains(a.Tags, t) {
-			u.AddTags = append(u.AddTags, t)
-		}
-	}
-	if u.Title != nil || len(u.AddTags) > 0 {
-		if err := th.Alerts.Update(ctx, a.ID, &u); err != nil {
-			return false, fmt.Errorf("updating alert %s: %w", a.ID, err)
-		}
-		changed = true
-	}
-
 	obs, err := th.Alerts.FindObservables(ctx, a.ID, nil)
 	if err != nil {
-		return changed, fmt.Errorf("reading the observables of alert %s: %w", a.ID, err)
+		return false, fmt.Errorf("reading the observables of alert %s: %w", a.ID, err)
 	}
 	have := make(map[string]*thehive.Observable, len(obs))
 	for i := range obs {
@@ -217,9 +203,8 @@ func updateOffenseAlert(ctx context.Context, th *thehive.Client, a *thehive.Aler
 			}
 			if len(add) > 0 {
 				if err := th.Observables.Update(ctx, o.ID, &thehive.ObservableUpdate{AddTags: add}); err != nil {
-					return changed, fmt.Errorf("tagging observable %s of alert %s: %w", o.ID, a.ID, err)
+					return false, fmt.Errorf("tagging observable %s of alert %s: %w", o.ID, a.ID, err)
 				}
-				changed = true
 			}
 		}
 		if len(missing) == 0 {
@@ -227,7 +212,7 @@ func updateOffenseAlert(ctx context.Context, th *thehive.Client, a *thehive.Aler
 		}
 		in := g
 		in.Data = missing
-		created, err := th.Observables.AddToAlert(ctx, a.ID, &in, thehive.SafeToRetry())
+		_, err := th.Observables.AddToAlert(ctx, a.ID, &in, thehive.SafeToRetry())
 		var pe *thehive.PartialError
 		switch {
 		case err == nil:
@@ -239,10 +224,28 @@ func updateOffenseAlert(ctx context.Context, th *thehive.Client, a *thehive.Aler
 				}
 			}
 		case errors.Is(err, thehive.ErrDuplicate):
+		case errors.Is(err, thehive.ErrBadRequest):
+			logger.LogAttrs(ctx, slog.LevelWarn, "observables refused", slog.String("alert", string(a.ID)),
+				slog.String("dataType", g.DataType), slog.String("error", err.Error()))
 		default:
-			return changed, fmt.Errorf("adding %s observables to alert %s: %w", g.DataType, a.ID, err)
+			return false, fmt.Errorf("adding %s observables to alert %s: %w", g.DataType, a.ID, err)
 		}
-		changed = changed || len(created) > 0
 	}
-	return changed, nil
+
+	u := thehive.AlertUpdate{Title: &want.Title, Description: &want.Description}
+	if a.Severity != want.Severity {
+		u.Severity = &want.Severity
+	}
+	if want.ExternalLink != "" && a.ExternalLink != want.ExternalLink {
+		u.ExternalLink = &want.ExternalLink
+	}
+	for _, t := range want.Tags {
+		if !slices.Contains(a.Tags, t) {
+			u.AddTags = append(u.AddTags, t)
+		}
+	}
+	if err := th.Alerts.Update(ctx, a.ID, &u); err != nil {
+		return false, fmt.Errorf("updating alert %s: %w", a.ID, err)
+	}
+	return true, nil
 }
