@@ -55,6 +55,31 @@
 // server, so nothing already processed comes back. [IMAPMailbox.WaitForMail]
 // uses IDLE to wake a runner when mail arrives.
 //
+// # EWS
+//
+// [EWSMailbox] speaks Exchange Web Services (SOAP 1.1) to on-premises
+// Exchange 2013 SP1 and later. It signs in with NTLM, Basic or an OAuth2
+// bearer token, and reads its own mailbox, a shared mailbox as a delegate,
+// or any mailbox with ExchangeImpersonation. Folders are found by display
+// name. Listing is FindItem sorted by DateTimeReceived, restricted to
+// unread messages or to those without the category. Open decodes GetItem's
+// base64 MimeContent while it streams, so memory stays flat whatever the
+// size. Marking is UpdateItem with the current ChangeKey, with read
+// receipts suppressed, then MoveItem. ErrorServerBusy's BackOffMilliseconds
+// and 503 Retry-After are waited out, never shortened; a wait longer than
+// MaxRetryWait fails at once with [ErrThrottled].
+//
+// # Microsoft Graph
+//
+// [GraphMailbox] reads Exchange Online with an app-only token from the
+// client credentials grant (the Mail.ReadWrite application permission).
+// Listing is /mailFolders/{id}/messages with $filter, $orderby on
+// receivedDateTime, $select and $top; Open streams /messages/{id}/$value;
+// marking is PATCH with If-Match, then move. 429 and 503 are retried after
+// Retry-After, and requests in flight are bounded per mailbox. In both EWS
+// and Graph, a message moved to a new id is still found when marked again,
+// even after a restart.
+//
 // # Errors
 //
 // Every error from a Mailbox is an [*OpError] naming the protocol, server,
