@@ -327,14 +327,14 @@ func caseClosing(e *thehive.Event) closeWhy {
 	var b strings.Builder
 	b.WriteString("Closed from " + ref)
 	if t := eventString(e, "title"); t != "" {
-		b.WriteString(": " + cutRunes(oneLine(t), 200, "…"))
+		b.WriteString(": " + cutRunes(mdText(t), 200, "…"))
 	}
 	b.WriteString("\nResolution: " + cmpOr(why.resolution, "not given"))
 	if impact := eventString(e, "impactStatus"); impact != "" {
 		b.WriteString("; impact: " + impact)
 	}
 	b.WriteString("\nSummary: " + cmpOr(cutRunes(strings.TrimSpace(eventString(e, "summary")), 1000, "…"), "none"))
-	why.note = b.String()
+	why.note = strings.ToValidUTF8(b.String(), "\uFFFD")
 	return why
 }
 
@@ -414,7 +414,7 @@ func (c *OffenseCloser) alertTarget(ctx context.Context, e *thehive.Event) (clos
 	ref = "TheHive alert " + string(id)
 	note := "Closed from " + ref
 	if title != "" {
-		note += ": " + cutRunes(oneLine(title), 200, "…")
+		note += ": " + cutRunes(mdText(title), 200, "…")
 	}
 	note += "\nThe alert was closed without a case (" + status + ")."
 	return closeWhy{resolution: status, marker: ref, note: note}, []closeTarget{t}, nil

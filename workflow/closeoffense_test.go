@@ -587,3 +587,43 @@ func TestQRadarWorkflowsLeakNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// Two deliveries of one event at once close the offense once, with one
+// note.
+func TestOffenseCloserConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
+	s := qrNewCloseScene(t, workflow.CloseOffenseConfig{})
+	s.hook.setCloser(nil)
+	c, _ := s.promote(t, "211")
+	if err := s.th.Cases.Close(t.Context(), c.ID, thehive.CaseClose{Status: thehive.CaseStatusTruePositive}); err != nil {
+		t.Fatal(err)
+	}
+	e := lastCaseUpdate(t, s.hive, string(c.ID))
+	var wg sync.WaitGroup
+	statuses := make(chan workflow.CloseStatus, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.closer.Handle(t.Context(), e)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			statuses <- res.Offenses[0].Status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	var got []workflow.CloseStatus
+	for st := range statuses {
+		got = append(got, st)
+	}
+	want := []workflow.CloseStatus{workflow.OffenseAlreadyClosed, workflow.OffenseAlreadyClosed, workflow.OffenseAlreadyClosed, workflow.OffenseClosed}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b workflow.CloseStatus) bool { return a < b })); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if notes := qrNoteTexts(s.fx.srv, 211); len(notes) != 1 {
+		t.Errorf("%d notes, want 1", len(notes))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -293,4 +294,64 @@ func BenchmarkOffenseAlert(b *testing.B) {
 			b.Fatal(a.Severity)
 		}
 	}
+}
+
+// Whatever an offense holds, its alert is valid UTF-8 and its tables keep
+// one row per line.
+func FuzzOffenseAlert(f *testing.F) {
+	f.Add("Multiple Login Failures\n containing Failure Audit\n", "10.0.0.5", "Source IP", "Brute Force", "<13>payload | x ```", "alice")
+	f.Add("", "yarden", "Username", "", "", "N/A")
+	f.Add("a|b\r\nc", "\xff\xfe", "Hostname", "x|y", "````", "\x00")
+	f.Add("\x89", "", "", "", "", "")
+	cfg := qrTestConfig(f, QRadarConfig{Instance: "fuzz", ConsoleURL: "https://qradar.example.com"})
+	f.Fuzz(func(t *testing.T, description, source, typeName, category, payload, user string) {
+		s := &offenseAlert{
+			offense: qradar.EnrichedOffense{
+				Offense: qradar.Offense{ID: 1, Description: description, OffenseSource: source, Categories: []string{category},
+					DestinationNetworks: []string{category}, StartTime: time.Unix(1700000000, 0)},
+				TypeName: typeName, DomainName: category, SourceIPs: []string{source},
+				Rules: []qradar.NamedRule{{ID: 1, Type: "CRE_RULE", Name: description}},
+			},
+			events: []qradar.Row{{"qidname_qid": description, "username": user, "utf8_payload": payload, category: source}},
+		}
+		a := buildOffenseAlert(cfg, s)
+		for name, text := range map[string]string{"title": a.Title, "description": a.Description} {
+			if !utf8.ValidString(text) {
+				t.Fatalf("%s is not valid UTF-8: %q", name, text)
+			}
+		}
+		if strings.ContainsAny(a.Title, "\r\n") || utf8.RuneCountInString(a.Title) > maxTitleRunes+1 {
+			t.Fatalf("title %q", a.Title)
+		}
+		inTable, inFence := false, ""
+		for _, line := range strings.Split(a.Description, "\n") {
+			switch {
+			case inFence != "":
+				if line == inFence {
+					inFence = ""
+				}
+			case strings.HasPrefix(line, "```"):
+				inFence = line
+			case strings.HasPrefix(line, "|"):
+				inTable = true
+				if !strings.HasSuffix(line, "|") {
+					t.Fatalf("table row broken: %q", line)
+				}
+			case inTable && line != "":
+				t.Fatalf("a table row spilled onto a new line: %q", line)
+			default:
+				inTable = false
+			}
+		}
+		if inFence != "" {
+			t.Fatalf("code block not closed in:\n%s", a.Description)
+		}
+		for _, g := range a.Observables {
+			for _, d := range g.Data {
+				if d == "" || !utf8.ValidString(d) {
+					t.Fatalf("observable %q", d)
+				}
+			}
+		}
+	})
 }

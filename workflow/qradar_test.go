@@ -761,3 +761,47 @@ func TestQRadar2AlertKeepsEventsWhenAQLFailsForAWhile(t *testing.T) {
 		t.Errorf("description after Ariel came back:\n%s", d)
 	}
 }
+
+// Scheduled runs, timerange calls and single offenses at once make one
+// alert per offense.
+func TestQRadar2AlertConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	fx := qrNewFixture(t)
+	hive, th := qrNewHive(t)
+	w := qrNewWorkflow(t, fx.qr, th, qrDefaultConfig())
+	for _, id := range []int64{211, 212} {
+		if err := fx.srv.ModifyOffense(id, func(o *qradartest.Offense) { o.LastPersistedTime = time.Now().Add(-time.Minute) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 12)
+	for i := range 12 {
+		go func() {
+			var err error
+			switch i % 3 {
+			case 0:
+				_, err = w.Run(t.Context())
+			case 1:
+				var results []workflow.OffenseResult
+				results, err = w.RunTimerange(t.Context(), time.Hour)
+				for _, r := range results {
+					err = errors.Join(err, r.Err)
+				}
+			case 2:
+				_, err = w.ProcessOffense(t.Context(), 211)
+			}
+			errs <- err
+		}()
+	}
+	for range 12 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(hive.Alerts()); got != 2 {
+		t.Errorf("%d alerts, want 2", got)
+	}
+	if got := hive.Requests("PATCH /api/v1/alert/{id}"); got != 0 {
+		t.Errorf("%d alert updates for offenses that did not change", got)
+	}
+}

@@ -56,12 +56,12 @@ func (c *QRadarConfig) offenseURL(id qradar.OffenseID) string {
 // offenseTitle is the offense's description on one line, as the original's
 // title was.
 func offenseTitle(cfg *QRadarConfig, o *qradar.Offense) string {
-	title := oneLine(o.Description)
+	title := mdText(o.Description)
 	if title == "" {
 		title = "QRadar offense " + offenseRef(o.ID)
 	}
-	if cfg.TitlePrefix != "" {
-		title = strings.TrimSpace(cfg.TitlePrefix) + " " + title
+	if prefix := mdText(cfg.TitlePrefix); prefix != "" {
+		title = prefix + " " + title
 	}
 	return cutRunes(title, maxTitleRunes, "…")
 }
