@@ -83,7 +83,8 @@ func (q *QRadar2Alert) Watermark() time.Time {
 
 // SetWatermark makes the next run take the offenses changed after t (in
 // QRadarConfig.WatermarkField): to resume from a time saved elsewhere, or to
-// look further back. The zero time means "Lookback before the next run".
+// look further back. The zero time means "Lookback before the next run". It
+// waits for a run in progress to end.
 func (q *QRadar2Alert) SetWatermark(t time.Time) {
 	q.runMu.Lock()
 	defer q.runMu.Unlock()
