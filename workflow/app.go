@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/synapse-go/synapse/ews"
+	"github.com/synapse-go/synapse/qradar"
 	"github.com/synapse-go/synapse/thehive"
 )
 
@@ -27,10 +28,13 @@ type App struct {
 	closers []io.Closer
 	// byType lists the workflows' names by type, in file order.
 	byType map[string][]string
-	// qradar runs the original POST /QRadar2alert; webhook handles a
-	// TheHive notification. Either is nil when no workflow provides it.
-	qradar  func(ctx context.Context, minutes int) (body []byte, ok bool, err error)
+	// webhook handles a TheHive notification; nil when no workflow does.
 	webhook func(ctx context.Context, e *thehive.Event) (action string, err error)
+	// qradars holds one client per QRadar source; qradarJobs and
+	// closersByName the QRadar workflows.
+	qradars       map[string]*qradar.Client
+	qradarJobs    []*QRadar2Alert
+	closersByName []*OffenseCloser
 }
 
 // NewLogger returns the logger a server configuration asks for, writing to
@@ -50,7 +54,7 @@ func NewApp(cfg *Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, logger: logger, metrics: NewMetrics(), byType: map[string][]string{}}
+	a := &App{cfg: cfg, logger: logger, metrics: NewMetrics(), byType: map[string][]string{}, qradars: map[string]*qradar.Client{}}
 	a.sched = NewScheduler(logger, func(st JobStatus, rep Report, err error) {
 		a.metrics.RecordRun(st.Name, rep, err)
 	})

@@ -54,10 +54,11 @@ func TestSampleConfig(t *testing.T) {
 	for _, w := range cfg.Workflows {
 		workflows = append(workflows, w.Name+":"+w.Type+"<"+w.Source)
 	}
-	if !strings.HasPrefix(strings.Join(sources, " "), "soc-imap:imap exchange:ews o365:graph qradar-paris:qradar") {
+	if strings.Join(sources, " ") != "soc-imap:imap exchange:ews o365:graph qradar-paris:qradar qradar-lyon:qradar" {
 		t.Errorf("sources in file order: %v", sources)
 	}
-	if !strings.HasPrefix(strings.Join(workflows, " "), "phishing-cases:ews2case<soc-imap exchange-alerts:ews2alert<exchange o365-cases:ews2case<o365") {
+	if strings.Join(workflows, " ") != "phishing-cases:ews2case<soc-imap exchange-alerts:ews2alert<exchange o365-cases:ews2case<o365 "+
+		"offenses-paris:qradar2alert<qradar-paris offenses-lyon:qradar2alert<qradar-lyon close-offenses:close_offenses<" {
 		t.Errorf("workflows in file order: %v", workflows)
 	}
 	imap := cfg.Source("soc-imap").IMAP
@@ -73,6 +74,18 @@ func TestSampleConfig(t *testing.T) {
 		mc.Owner.Categories["Alice"] != "alice@example.org" || mc.Owner.Fallback != "soc-lead@example.org" ||
 		!mc.Observables.Extract.SkipInline || len(mc.Observables.Extract.Allow.Domains) != 1 || mc.Concurrency != 4 {
 		t.Errorf("mail config: %+v", mc)
+	}
+	// The whole sample wires, without I/O.
+	app, err := workflow.NewApp(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if _, err := app.Handler(); err != nil {
+		t.Fatal(err)
+	}
+	if got := app.Workflows(workflow.WorkflowQRadar2Alert); len(got) != 2 {
+		t.Errorf("qradar2alert workflows %v", got)
 	}
 	// The config prints without its secrets.
 	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", cfg.TheHive), fmt.Sprintf("%+v", *imap)} {

@@ -178,22 +178,16 @@ func (a *App) serveQRadar2Alert(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"sucess": false, "message": "timerange key missing in request"})
 		return
 	}
-	if a.qradar == nil {
+	if *req.Timerange <= 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"sucess": false, "message": "timerange must be a positive number of minutes"})
+		return
+	}
+	if len(a.qradarJobs) == 0 {
 		writeJSON(w, http.StatusNotFound, map[string]any{"success": false, "message": "no qradar2alert workflow is configured"})
 		return
 	}
-	body, ok, err := a.qradar(r.Context(), *req.Timerange)
-	if err != nil && body == nil {
-		writeJSON(w, runStatus(err), map[string]any{"success": false, "message": err.Error(), "offenses": []any{}})
-		return
-	}
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	resp := a.QRadarTimerange(r.Context(), time.Duration(*req.Timerange)*time.Minute)
+	writeJSON(w, resp.StatusCode(), resp)
 }
 
 // webhookResult carries the action taken from the webhook function to the
@@ -226,7 +220,7 @@ func (a *App) webhookHandler(maxBody int64) (http.Handler, error) {
 	opts = append(opts, thehive.WithMaxBodySize(maxBody), thehive.WithWebhookLogger(a.logger))
 	h, err := thehive.NewWebhookHandler(func(ctx context.Context, e *thehive.Event) error {
 		res, _ := ctx.Value(webhookKey{}).(*webhookResult)
-		action := "None"
+		action := ActionNone
 		if a.webhook != nil {
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
