@@ -328,3 +328,12 @@ func TestOffenseJSONRoundTrip(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
+
+func TestAPIErrorTemporary(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[int]bool{401: false, 404: false, 409: false, 422: false, 429: true, 500: true, 503: true} {
+		if got := (&qradar.APIError{StatusCode: code}).Temporary(); got != want {
+			t.Errorf("status %d: Temporary() = %v, want %v", code, got, want)
+		}
+	}
+}

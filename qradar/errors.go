@@ -78,6 +78,11 @@ type APIError struct {
 	Body []byte
 }
 
+// Temporary reports whether another try later may succeed: 408, 429 and
+// the 5xx answers of a loaded or restarting console. Workflows retry such
+// errors.
+func (e *APIError) Temporary() bool { return httpx.TemporaryStatus(e.StatusCode) }
+
 // Error implements error.
 func (e *APIError) Error() string {
 	var b strings.Builder

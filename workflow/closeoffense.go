@@ -457,7 +457,7 @@ func (c *OffenseCloser) readOffense(ctx context.Context, s *offenseClosing) erro
 		s.result.Status, s.done = OffenseMissing, true
 		return nil
 	case err != nil:
-		return fmt.Errorf("reading the offense: %w", qradarErr(err))
+		return fmt.Errorf("reading the offense: %w", err)
 	case o.Status == qradar.StatusClosed:
 		s.result.Status, s.done = OffenseAlreadyClosed, true
 	}
@@ -503,7 +503,7 @@ func (inst *closerInstance) reason(ctx context.Context, name string) (qradar.Clo
 	case errors.Is(err, qradar.ErrNotFound):
 		return r, Permanent(fmt.Errorf("QRadar has no closing reason %q that can close an offense", name))
 	case err != nil:
-		return r, fmt.Errorf("reading the closing reasons: %w", qradarErr(err))
+		return r, fmt.Errorf("reading the closing reasons: %w", err)
 	}
 	inst.mu.Lock()
 	inst.reasons[key] = *found
@@ -517,7 +517,7 @@ func (c *OffenseCloser) addNote(ctx context.Context, s *offenseClosing) error {
 	}
 	for n, err := range s.target.inst.client.Offenses.ListNotesAll(ctx, s.target.offense, nil) {
 		if err != nil {
-			return fmt.Errorf("reading the offense's notes: %w", qradarErr(err))
+			return fmt.Errorf("reading the offense's notes: %w", err)
 		}
 		if strings.Contains(n.Text, s.why.marker) {
 			return nil // added by an earlier attempt
@@ -528,7 +528,7 @@ func (c *OffenseCloser) addNote(ctx context.Context, s *offenseClosing) error {
 			s.result.Status, s.done = OffenseMissing, true
 			return nil
 		}
-		return fmt.Errorf("adding the note: %w", qradarErr(err))
+		return fmt.Errorf("adding the note: %w", err)
 	}
 	return nil
 }
@@ -546,7 +546,7 @@ func (c *OffenseCloser) closeOffense(ctx context.Context, s *offenseClosing) err
 	case errors.Is(err, qradar.ErrNotFound):
 		s.result.Status = OffenseMissing
 	default:
-		return fmt.Errorf("closing the offense: %w", qradarErr(err))
+		return fmt.Errorf("closing the offense: %w", err)
 	}
 	s.done = true
 	return nil

@@ -230,8 +230,8 @@ func (q *QRadar2Alert) enrich(ctx context.Context, offenses []qradar.Offense) ([
 	if err == nil {
 		return enriched, nil
 	}
-	if ctx.Err() != nil || IsTransient(qradarErr(err)) {
-		return nil, qradarErr(err)
+	if ctx.Err() != nil || IsTransient(err) {
+		return nil, err
 	}
 	q.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "offenses only partly enriched",
 		slog.String("workflow", q.cfg.Name), slog.String("error", err.Error()))
@@ -280,7 +280,7 @@ func (q *QRadar2Alert) offenses(ctx context.Context, from offenseKey) iter.Seq2[
 				Limit:  q.cfg.PageSize,
 			})
 			if err != nil {
-				yield(qradar.EnrichedOffense{}, fmt.Errorf("listing offenses: %w", qradarErr(err)))
+				yield(qradar.EnrichedOffense{}, fmt.Errorf("listing offenses: %w", err))
 				return
 			}
 			if len(page.Items) == 0 {
@@ -424,26 +424,3 @@ func (l *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 		return nil, ctx.Err()
 	}
 }
-
-// qradarErr marks the QRadar client's errors that are worth another try
-// (5xx, 408, 429 answers) as temporary, as the TheHive client's errors
-// already are, so that Retry and the runner treat them as transient.
-func qradarErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ae *qradar.APIError
-	if errors.As(err, &ae) {
-		return &qradarError{err: err, temporary: ae.StatusCode == 408 || ae.StatusCode == 429 || ae.StatusCode >= 500}
-	}
-	return err
-}
-
-type qradarError struct {
-	err       error
-	temporary bool
-}
-
-func (e *qradarError) Error() string   { return e.err.Error() }
-func (e *qradarError) Unwrap() error   { return e.err }
-func (e *qradarError) Temporary() bool { return e.temporary }

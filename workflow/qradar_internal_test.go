@@ -256,16 +256,13 @@ func TestKeyedMutex(t *testing.T) {
 	}
 }
 
-func TestQRadarErrTransience(t *testing.T) {
+func TestQRadarErrorTransience(t *testing.T) {
 	t.Parallel()
 	for status, want := range map[int]bool{500: true, 503: true, 429: true, 408: true, 404: false, 422: false, 401: false} {
-		err := qradarErr(fmt.Errorf("wrapped: %w", &qradar.APIError{StatusCode: status}))
+		err := fmt.Errorf("wrapped: %w", &qradar.APIError{StatusCode: status})
 		if got := IsTransient(err); got != want {
 			t.Errorf("status %d: IsTransient = %v, want %v", status, got, want)
 		}
-	}
-	if qradarErr(nil) != nil {
-		t.Error("qradarErr(nil) is not nil")
 	}
 }
 

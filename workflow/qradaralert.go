@@ -90,7 +90,7 @@ func readOffenseEvents(qr *qradar.Client, cfg *QRadarConfig) Step[offenseAlert] 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			s.eventsErr = qradarErr(err)
+			s.eventsErr = err
 			cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "offense events not read", slog.String("workflow", cfg.Name),
 				slog.Int64("offense", int64(o.ID)), slog.String("error", err.Error()))
 			return nil
@@ -114,7 +114,7 @@ func readRemoteDestinations(qr *qradar.Client, cfg *QRadarConfig) Step[offenseAl
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			s.remoteErr = qradarErr(err)
+			s.remoteErr = err
 			cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "offense remote destinations not read", slog.String("workflow", cfg.Name),
 				slog.Int64("offense", int64(o.ID)), slog.String("error", err.Error()))
 			return nil
