@@ -41,6 +41,23 @@
 // become observables, streamed from the mailbox ([AddMailObservables]).
 // [Ews2Alert] makes one alert per message instead ([CreateMailAlert]).
 //
+// # QRadar to alert, and back
+//
+// [QRadar2Alert] turns QRadar offenses into TheHive alerts, identified by
+// (type, source, offense id) with the source naming the console
+// ([QRadarAlertSource]: "QRadar_Offenses:<instance>", so several consoles
+// feed one TheHive; the original's plain "QRadar_Offenses" when no
+// instance is named). Offenses are paged, enriched in batches (types,
+// addresses, rules, domains), given their first events through an Ariel
+// search, and an alert is updated when its offense changed. Each run takes
+// the offenses changed since an in-memory watermark; RunTimerange serves
+// the original "POST /QRadar2alert {timerange}".
+//
+// [OffenseCloser] closes the loop: given TheHive's notifications (TheHive
+// 3, 4 and 5), it closes the still-open offenses of a closed case's alerts,
+// those of cases merged into it included, with a closing reason mapped
+// from the case's resolution and a note naming the case.
+//
 // # The server
 //
 // [LoadConfig] reads the YAML configuration (TheHive, named sources, named
