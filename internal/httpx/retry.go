@@ -157,8 +157,12 @@ func permanent(err error) bool {
 
 // RedirectRefusedError is returned when a server redirects to another host:
 // credentials are never sent there.
-type RedirectRefusedError struct{ Host string }
+type RedirectRefusedError struct {
+	// Host is where the server redirected to.
+	Host string
+}
 
+// Error implements error.
 func (e *RedirectRefusedError) Error() string {
 	return fmt.Sprintf("redirect to another host (%s) refused", e.Host)
 }
