@@ -589,6 +589,9 @@ func (c *Config) checkWorkflow(d *decoder, w *WorkflowConfig) {
 		c.checkSourceRef(d, key+".source", w.Source, wantSource)
 	}
 	if m := w.Mail; m != nil {
+		if src := c.Source(w.Source); src != nil && m.Quarantine == nil && src.mailboxSettings() != nil && src.mailboxSettings().Quarantine == nil {
+			d.failAt(key, "quarantine is required here or on source %s: a message that keeps failing must be set aside (a category, a keyword or a folder)", w.Source)
+		}
 		checkLevel(d, key+".case.severity", m.Case.Severity, severityNames)
 		checkLevel(d, key+".case.tlp", m.Case.TLP, tlpNames)
 		checkLevel(d, key+".case.pap", m.Case.PAP, papNames)
@@ -606,6 +609,19 @@ func (c *Config) checkWorkflow(d *decoder, w *WorkflowConfig) {
 	if cl := w.Close; cl != nil {
 		cl.check(d, key)
 	}
+}
+
+// mailboxSettings returns the mailbox settings of a mailbox source, or nil.
+func (s *SourceConfig) mailboxSettings() *MailboxSettings {
+	switch {
+	case s.IMAP != nil:
+		return &s.IMAP.MailboxSettings
+	case s.EWS != nil:
+		return &s.EWS.MailboxSettings
+	case s.Graph != nil:
+		return &s.Graph.MailboxSettings
+	}
+	return nil
 }
 
 func (c *Config) checkSourceRef(d *decoder, key, name string, types []string) {

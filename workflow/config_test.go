@@ -155,6 +155,13 @@ sources:
   m: {type: imap}
   x: {type: pop3}
 `, []string{"thehive.url is required", "sources.m: address is required", "sources.x.type: unknown source type"}},
+		{"no quarantine", `
+thehive: {url: https://h, api_key: k}
+sources:
+  m: {type: imap, address: h, username: u, password: p, folders: [x]}
+workflows:
+  w: {type: ews2case, source: m}
+`, []string{"c.yaml:6:6: workflows.w: quarantine is required here or on source m"}},
 		{"not yaml", "thehive: [\n  url: '" + secret + "\n", []string{"c.yaml: not valid YAML"}},
 	}
 	for _, tt := range tests {
@@ -185,7 +192,7 @@ func TestConfigEnvDefaultsAndSingleValues(t *testing.T) {
 	cfg, err := workflow.ParseConfig("c.yaml", []byte(`
 thehive: {url: "${TH_URL:-http://127.0.0.1:9000}", api_key: "${KEY}"}
 sources:
-  m: {type: imap, address: h, username: u, password: p, folders: Inbox}
+  m: {type: imap, address: h, username: u, password: p, folders: Inbox, quarantine: {category: q}}
 workflows:
   w: {type: ews2case, source: m, case: {custom_fields: {score: 7, ratio: 0.5, vip: true, team: red}}}
 `), env(map[string]string{"KEY": "k"}))

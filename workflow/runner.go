@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -285,7 +286,7 @@ func (r *Runner[I]) processItem(ctx context.Context, item I) itemResult {
 	}
 	for {
 		start := time.Now()
-		outcome, err := r.Process(ctx, item)
+		outcome, err := r.process(ctx, item)
 		if err == nil {
 			if aerr := r.Source.Ack(ctx, item); aerr != nil {
 				res.err, res.transient = fmt.Errorf("acknowledging: %w", aerr), true
@@ -325,6 +326,20 @@ func (r *Runner[I]) processItem(ctx context.Context, item I) itemResult {
 		}
 		wait *= 2
 	}
+}
+
+// process runs Process, turning a panic into a permanent error so that a
+// bug triggered by one item sets that item aside instead of stopping the
+// run.
+func (r *Runner[I]) process(ctx context.Context, item I) (outcome Outcome, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log(ctx, slog.LevelError, "item processing panicked", slog.String("item", r.Key(item)),
+				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+			err = Permanent(fmt.Errorf("panic: %v", p))
+		}
+	}()
+	return r.Process(ctx, item)
 }
 
 func (r *Runner[I]) countFailure(key string) int {

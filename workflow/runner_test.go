@@ -301,3 +301,22 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+func TestRunnerQuarantinesAnItemThatPanics(t *testing.T) {
+	t.Parallel()
+	src := newMemSource(3)
+	r := newRunner(src, func(_ context.Context, item string) (Outcome, error) {
+		if item == "item-001" {
+			var m map[string]int
+			m["boom"]++ // a bug reached by one item only
+		}
+		return Created, nil
+	})
+	rep, err := r.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Created != 2 || rep.Quarantined != 1 || !strings.Contains(src.quarantined["item-001"], "panic") {
+		t.Errorf("report %+v, quarantined %v", rep, src.quarantined)
+	}
+}
