@@ -224,18 +224,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	hive, err := startTheHive(ctx, bins.thehive, cfg.Latency)
+	hive, err := StartTheHive(ctx, bins.thehive, cfg.Latency)
 	if err != nil {
 		return nil, err
 	}
-	defer hive.stop()
+	defer hive.Stop()
 	password := dovecot.RandomPassword()
 	mail, err := dovecot.Launch(ctx, dovecot.Options{Users: map[string]string{User: password}})
 	if err != nil {
 		return nil, err
 	}
 	defer mail.Stop()
-	cfg.Logf("thehivetest at %s, dovecot at %s", hive.url, mail.Addr)
+	cfg.Logf("thehivetest at %s, dovecot at %s", hive.URL, mail.Addr)
 
 	store := &mailkit.Store{Addr: mail.Addr, Username: User, Password: password}
 	msgs := mailkit.Generate(cfg.Emails, mailkit.Options{Seed: cfg.Seed, ReplyEvery: 10, AttachEvery: 5})
@@ -249,7 +249,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
-	r := &runner{bin: bins.runner, imapAddr: mail.Addr, password: password, hiveURL: hive.url, concurrency: cfg.Concurrency}
+	r := &runner{bin: bins.runner, imapAddr: mail.Addr, password: password, hiveURL: hive.URL, concurrency: cfg.Concurrency}
 	for i, d := range Delays(cfg.Seed, cfg.Kills, cfg.MinDelay, cfg.MaxDelay) {
 		k, err := r.runAndKill(ctx, d)
 		if err != nil {
@@ -269,7 +269,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Problems = append(res.Problems, "the final run did not end with a run that found nothing to do")
 	}
 
-	snap, err := FetchSnapshot(ctx, http.DefaultClient, hive.url)
+	snap, err := FetchSnapshot(ctx, http.DefaultClient, hive.URL)
 	if err != nil {
 		return nil, err
 	}

@@ -24,32 +24,51 @@ type binaries struct{ thehive, runner string }
 // build builds thehivetest's standalone command and the runner into dir.
 func build(ctx context.Context, cfg Config, dir string) (binaries, error) {
 	b := binaries{thehive: filepath.Join(dir, "thehivetest"), runner: filepath.Join(dir, "crashrunner")}
-	args := []string{"build"}
-	if cfg.Race {
-		args = append(args, "-race")
-	}
 	for pkg, out := range map[string]string{
-		"./thehive/thehivetest/cmd/thehivetest": b.thehive,
-		"./internal/crashtest/cmd/crashrunner":  b.runner,
+		TheHiveCommand:                         b.thehive,
+		"./internal/crashtest/cmd/crashrunner": b.runner,
 	} {
-		cmd := exec.CommandContext(ctx, cfg.Go, append(args, "-o", out, pkg)...)
-		cmd.Dir = cfg.Root
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			return b, fmt.Errorf("crashtest: go build %s: %w\n%s", pkg, err, bytes.TrimSpace(msg))
+		if err := GoBuild(ctx, cfg.Go, cfg.Root, cfg.Race, pkg, out); err != nil {
+			return b, err
 		}
 	}
 	return b, nil
 }
 
-// hiveProc is the fake TheHive running as its standalone command.
-type hiveProc struct {
+// TheHiveCommand is the package of thehivetest's standalone command,
+// relative to the module root.
+const TheHiveCommand = "./thehive/thehivetest/cmd/thehivetest"
+
+// GoBuild builds the package pkg (relative to root, the module root) into
+// the executable out with the go command goCmd, with the race detector when
+// race is set.
+func GoBuild(ctx context.Context, goCmd, root string, race bool, pkg, out string) error {
+	args := []string{"build"}
+	if race {
+		args = append(args, "-race")
+	}
+	cmd := exec.CommandContext(ctx, goCmd, append(args, "-o", out, pkg)...)
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("crashtest: go build %s: %w\n%s", pkg, err, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// TheHive is thehivetest's standalone command running in a process of its
+// own.
+type TheHive struct {
+	// URL is the fake's base URL.
+	URL string
+
 	cmd    *exec.Cmd
-	url    string
 	stderr *tailBuffer
 }
 
-// startTheHive starts the fake and reads its URL from its first line.
-func startTheHive(ctx context.Context, bin string, latency time.Duration) (*hiveProc, error) {
+// StartTheHive runs the command bin (built from TheHiveCommand) on a free
+// loopback port, every request delayed by latency, and waits for it to
+// print its URL. Stop ends it.
+func StartTheHive(ctx context.Context, bin string, latency time.Duration) (*TheHive, error) {
 	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-latency", latency.String())
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
@@ -57,7 +76,7 @@ func startTheHive(ctx context.Context, bin string, latency time.Duration) (*hive
 	if err != nil {
 		return nil, fmt.Errorf("crashtest: %w", err)
 	}
-	h := &hiveProc{cmd: cmd, stderr: &tailBuffer{max: 4096}}
+	h := &TheHive{cmd: cmd, stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = h.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("crashtest: starting thehivetest: %w", err)
@@ -75,22 +94,26 @@ func startTheHive(ctx context.Context, bin string, latency time.Duration) (*hive
 	select {
 	case line, ok := <-lines:
 		if ok && strings.HasPrefix(line, "http://") {
-			h.url = line
+			h.URL = line
 			return h, nil
 		}
-		h.stop()
+		h.Stop()
 		return nil, fmt.Errorf("crashtest: thehivetest printed %q, not its URL: %s", line, h.stderr)
 	case <-time.After(30 * time.Second):
-		h.stop()
+		h.Stop()
 		return nil, errors.New("crashtest: thehivetest did not print its URL within 30s")
 	case <-ctx.Done():
-		h.stop()
+		h.Stop()
 		return nil, ctx.Err()
 	}
 }
 
-// stop ends the fake with SIGTERM, or SIGKILL if it lingers.
-func (h *hiveProc) stop() {
+// Stop ends the fake with SIGTERM, or SIGKILL if it lingers, and waits for
+// it. Stopping twice is harmless.
+func (h *TheHive) Stop() {
+	if h.cmd.ProcessState != nil {
+		return
+	}
 	_ = h.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = h.cmd.Wait(); close(done) }()
