@@ -125,20 +125,11 @@ func snapshot(t *testing.T, srv *thehivetest.Server) *crashtest.Snapshot {
 // moduleRoot returns the directory of the module's go.mod.
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := crashtest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // readEMLs returns the .eml files of dir, sorted by name, with CRLF line

@@ -15,18 +15,23 @@ import (
 // Snapshot is what a fake TheHive holds after a mail-to-case workflow ran:
 // its cases, tasks, task logs and observables, typed.
 type Snapshot struct {
+	// Cases, Tasks, Logs and Observables are every stored object of their
+	// kind, oldest first.
 	Cases       []Case
 	Tasks       []Task
 	Logs        []Log
 	Observables []Observable
-	// Requests counts the API requests of each route.
+	// Requests counts the API requests of each route ("POST
+	// /api/v1/case").
 	Requests map[string]int
 }
 
 // Case is a stored case.
 type Case struct {
-	ID       string   `json:"_id"`
-	Number   int      `json:"number"`
+	// ID is the case's id ("~123") and Number its number.
+	ID     string `json:"_id"`
+	Number int    `json:"number"`
+	// Title, Assignee and Tags are as TheHive stores them.
 	Title    string   `json:"title"`
 	Assignee string   `json:"assignee"`
 	Tags     []string `json:"tags"`
@@ -34,34 +39,42 @@ type Case struct {
 
 // Task is a stored task and the case it belongs to.
 type Task struct {
-	ID        string `json:"_id"`
+	// ID is the task's id.
+	ID string `json:"_id"`
+	// Title, Status, Assignee and StartDate (epoch milliseconds, 0 when
+	// unset) are as TheHive stores them.
 	Title     string `json:"title"`
 	Status    string `json:"status"`
 	Assignee  string `json:"assignee"`
 	StartDate int64  `json:"startDate"`
-	Extra     struct {
+	// Extra names the case the task belongs to.
+	Extra struct {
 		CaseID string `json:"caseId"`
 	} `json:"extraData"`
 }
 
 // Log is a stored task log and the task and case it belongs to.
 type Log struct {
-	ID          string `json:"_id"`
+	// ID is the log's id.
+	ID string `json:"_id"`
+	// Message is the log's text and Attachments its files.
 	Message     string `json:"message"`
 	Attachments []File `json:"attachments"`
-	Extra       struct {
+	// Extra names the task and the case the log belongs to.
+	Extra struct {
 		TaskID string `json:"taskId"`
 		CaseID string `json:"caseId"`
 	} `json:"extraData"`
 }
 
-// File is a stored attachment. Hashes are SHA-256, SHA-1 and MD5, in that
-// order.
+// File is a stored attachment.
 type File struct {
-	Name        string   `json:"name"`
-	ContentType string   `json:"contentType"`
-	Size        int64    `json:"size"`
-	Hashes      []string `json:"hashes"`
+	// Name, ContentType and Size are as uploaded.
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	// Hashes are the hex SHA-256, SHA-1 and MD5 of the content.
+	Hashes []string `json:"hashes"`
 }
 
 // SHA256 returns the file's SHA-256, or "".
@@ -74,12 +87,17 @@ func (f File) SHA256() string {
 
 // Observable is a stored observable and the case it belongs to.
 type Observable struct {
-	ID         string   `json:"_id"`
-	DataType   string   `json:"dataType"`
-	Data       string   `json:"data"`
-	Tags       []string `json:"tags"`
-	Attachment *File    `json:"attachment"`
-	Extra      struct {
+	// ID is the observable's id.
+	ID string `json:"_id"`
+	// DataType and Data are its type and value; a file has no Data but an
+	// Attachment.
+	DataType   string `json:"dataType"`
+	Data       string `json:"data"`
+	Attachment *File  `json:"attachment"`
+	// Tags are its tags.
+	Tags []string `json:"tags"`
+	// Extra names the case the observable belongs to.
+	Extra struct {
 		CaseID string `json:"caseId"`
 	} `json:"extraData"`
 }
