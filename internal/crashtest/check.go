@@ -19,6 +19,9 @@ import (
 //     indicator or file missing from its thread's case;
 //   - set aside: any email quarantined, since none of them is faulty.
 func Check(msgs []mailkit.Message, snap *Snapshot, left, quarantined []mailkit.Stored) []string {
+	if snap == nil {
+		return []string{"no snapshot of TheHive to check"}
+	}
 	out := snap.Problems(TaskTitle)
 
 	// One case per thread, titled after its first email.

@@ -266,6 +266,14 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestCheckWithoutSnapshot(t *testing.T) {
+	t.Parallel()
+	got := crashtest.Check(mailkit.Generate(2, mailkit.Options{}), nil, nil, nil)
+	if diff := cmp.Diff([]string{"no snapshot of TheHive to check"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestRunWithoutDovecot(t *testing.T) {
 	t.Parallel()
 	if _, err := dovecot.Binary(); err == nil {
