@@ -555,11 +555,17 @@ type imapBody struct {
 	stop   func() bool
 	folder string
 
+	read   int64 // bytes read so far
 	eof    bool
 	err    error // the first read error, returned by every later Read
 	litErr bool  // the literal itself failed: it must not be read again
 	closed bool
 }
+
+// imapDrainLimit is how much of a message left unread Close reads rather
+// than drop the connection: logging in again costs more than reading a
+// megabyte (a reader that stops after one attachment is common).
+const imapDrainLimit = 1 << 20
 
 func (b *imapBody) Read(p []byte) (int, error) {
 	if b.closed {
@@ -576,6 +582,7 @@ func (b *imapBody) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	n, err := b.lit.Read(p)
+	b.read += int64(n)
 	switch {
 	case err == io.EOF:
 		b.eof = true
@@ -593,11 +600,16 @@ func (b *imapBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close ends the stream. After the whole message was read, it finishes the
-// FETCH and keeps the connection; otherwise it drops the connection.
+// Close ends the stream. After the whole message was read, or when little
+// of it is left to read, it finishes the FETCH and keeps the connection;
+// otherwise it drops the connection.
 func (b *imapBody) Close() error {
 	if b.closed {
 		return nil
+	}
+	if !b.eof && b.err == nil && b.ctx.Err() == nil && b.lit.Size()-b.read <= imapDrainLimit {
+		// Read the rest, so that the FETCH ends and the connection is kept.
+		_, _ = io.Copy(io.Discard, struct{ io.Reader }{b})
 	}
 	b.closed = true
 	if !b.stop() || !b.eof {
