@@ -91,7 +91,7 @@ func TestEws2CaseEndToEnd(t *testing.T) {
 	if got := fwCase[0]["assignee"]; got != "admin@thehive.local" {
 		t.Errorf("forward case owner %v, want the fallback", got)
 	}
-	if tags := fmt.Sprint(phishCase[0]["tags"]); !strings.Contains(tags, "phishing") || !strings.Contains(tags, "synapse:msg=") {
+	if tags := fmt.Sprint(phishCase[0]["tags"]); !strings.Contains(tags, "phishing") || !strings.Contains(tags, "synapse:raw=") || !strings.Contains(tags, "synapse:msg=") {
 		t.Errorf("case tags %s", tags)
 	}
 

@@ -94,11 +94,11 @@ func TestEws2CaseUnderFaults(t *testing.T) {
 	logsPerCase := map[string]int{}
 	for _, l := range srv.Logs() {
 		msg := fmt.Sprint(l["message"])
-		i := strings.Index(msg, "synapse:msg=")
+		i := strings.Index(msg, "synapse:raw=")
 		if i < 0 {
 			t.Fatalf("log without a message key: %s", msg)
 		}
-		logsPerCase[msg[i:i+len("synapse:msg=")+24]]++
+		logsPerCase[msg[i:i+len("synapse:raw=")+24]]++
 	}
 	if len(logsPerCase) != n {
 		t.Errorf("%d messages logged, want %d", len(logsPerCase), n)

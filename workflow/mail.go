@@ -87,12 +87,17 @@ func (m *Mail) attempt(name string) (again bool) {
 }
 
 // MailKeys identify a message and its thread. They are stored on the case
-// as tags, so that the query API finds the case of a reply, and on each task
-// log, so that a message is never logged twice.
+// as tags, so that the query API finds the case of a reply, and the message
+// key on each task log, so that a message is never logged twice.
 type MailKeys struct {
-	// Message identifies the message: from its Message-ID, or from its raw
-	// bytes when it has none.
+	// Message identifies the message itself by its raw bytes
+	// ("synapse:raw=…"): the same stored message read again (a rerun after
+	// a crash) has the same key, while two different messages that a broken
+	// mailer gave one Message-ID do not.
 	Message string
+	// MessageID is how replies name the message ("synapse:msg=…", from its
+	// Message-ID alone); empty when it has none.
+	MessageID string
 	// Thread holds the keys of the thread the message belongs to: its
 	// conversation (EWS, Graph) and the messages it answers (In-Reply-To,
 	// References).
@@ -101,24 +106,34 @@ type MailKeys struct {
 	CaseNumber int
 }
 
-// All returns the message key followed by the thread keys.
-func (k MailKeys) All() []string { return append([]string{k.Message}, k.Thread...) }
+// Tags returns every key, as stored on the thread's case.
+func (k MailKeys) Tags() []string {
+	tags := []string{k.Message}
+	if k.MessageID != "" {
+		tags = append(tags, k.MessageID)
+	}
+	return append(tags, k.Thread...)
+}
+
+// lookup returns the keys that find the message's case: its own key (a
+// rerun) and its thread's. Its Message-ID key is not among them: a reply
+// finds its thread through it, but another message claiming the same
+// Message-ID must not.
+func (k MailKeys) lookup() []string { return append([]string{k.Message}, k.Thread...) }
 
 // caseMarker finds "[#123]" in a subject.
 var caseMarker = regexp.MustCompile(`\[#(\d{1,9})\]`)
 
 // mailKeys computes the keys of a parsed message; prefix starts every key.
 func mailKeys(prefix string, msg ews.Message, e *observable.Email, rawSHA256 string) MailKeys {
-	var k MailKeys
+	k := MailKeys{Message: prefix + ":raw=" + rawSHA256[:24]}
 	if id := normaliseMessageID(e.MessageID); id != "" {
-		k.Message = keyTag(prefix, "msg", id)
-	} else {
-		k.Message = prefix + ":raw=" + rawSHA256[:24]
+		k.MessageID = keyTag(prefix, "msg", id)
 	}
 	if msg.ConversationID != "" {
 		k.Thread = append(k.Thread, keyTag(prefix, "conv", msg.ConversationID))
 	}
-	seen := map[string]bool{k.Message: true}
+	seen := map[string]bool{k.MessageID: true}
 	for _, id := range append(append([]string(nil), e.InReplyTo...), e.References...) {
 		if id = normaliseMessageID(id); id == "" {
 			continue
@@ -211,7 +226,7 @@ func WaitForThread() Step[Mail] {
 		if m.gate == nil {
 			return nil
 		}
-		keys := m.Keys.All()
+		keys := m.Keys.Tags()
 		if m.Keys.CaseNumber > 0 {
 			keys = append(keys, "case#"+strconv.Itoa(m.Keys.CaseNumber))
 		}

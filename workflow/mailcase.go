@@ -34,7 +34,7 @@ func FindThreadCase(th *thehive.Client) Step[Mail] {
 				return fmt.Errorf("reading case #%d: %w", n, err)
 			}
 		}
-		c, err := findCaseByKeys(ctx, th, m.Keys.All())
+		c, err := findCaseByKeys(ctx, th, m.Keys.lookup())
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func CreateCase(th *thehive.Client, opts CaseOptions) Step[Mail] {
 			TLP:          opts.TLP,
 			PAP:          opts.PAP,
 			StartDate:    now,
-			Tags:         append(slices.Clone(opts.Tags), m.Keys.All()...),
+			Tags:         append(slices.Clone(opts.Tags), m.Keys.Tags()...),
 			Assignee:     m.Owner,
 			CustomFields: opts.CustomFields,
 		}
@@ -241,7 +241,7 @@ func CreateCase(th *thehive.Client, opts CaseOptions) Step[Mail] {
 // tagCase adds the message's keys the existing case lacks.
 func tagCase(ctx context.Context, th *thehive.Client, m *Mail) error {
 	var missing []string
-	for _, k := range m.Keys.All() {
+	for _, k := range m.Keys.Tags() {
 		if !slices.Contains(m.Case.Tags, k) {
 			missing = append(missing, k)
 		}

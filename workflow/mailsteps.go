@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/synapse-go/synapse/observable"
@@ -98,12 +99,13 @@ func AddMailObservables(th *thehive.Client, opts ObservableOptions) Step[Mail] {
 				}
 			}
 		}
-		added := false
 		from := "an unknown sender"
 		if len(m.Email.From) > 0 {
 			from = m.Email.From[0].Addr
 		}
-		for _, g := range groupObservables(m.Email, opts, existing) {
+		groups := groupObservables(m.Email, opts, existing)
+		inputs := make([]*thehive.ObservableCreate, len(groups))
+		for i, g := range groups {
 			in := &thehive.ObservableCreate{
 				DataType: string(g.dataType),
 				Data:     g.values,
@@ -125,17 +127,53 @@ func AddMailObservables(th *thehive.Client, opts ObservableOptions) Step[Mail] {
 					Open:        m.openAttachment(ctx, a.Path, nil),
 				}
 			}
-			ok, err := addObservables(ctx, th, m.Case.ID, in, logger)
-			if err != nil {
-				return err
-			}
-			added = added || ok
+			inputs[i] = in
+		}
+		added, err := addAllObservables(ctx, th, m.Case.ID, inputs, logger)
+		if err != nil {
+			return err
 		}
 		if added && !m.CaseCreated {
 			m.raise(Updated)
 		}
 		return nil
 	})
+}
+
+// observableRequests bounds the observable requests of one message in
+// flight at once: they are independent, and sending them one after the
+// other would make a message cost a round trip per group.
+const observableRequests = 4
+
+// addAllObservables sends the groups, a few at a time, and returns the
+// first error once every request ended.
+func addAllObservables(ctx context.Context, th *thehive.Client, caseID thehive.CaseID, inputs []*thehive.ObservableCreate, logger *slog.Logger) (bool, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		added bool
+		errs  []error
+	)
+	sem := make(chan struct{}, observableRequests)
+	for _, in := range inputs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok, err := addObservables(ctx, th, caseID, in, logger)
+			mu.Lock()
+			defer mu.Unlock()
+			added = added || ok
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return added, errs[0]
+	}
+	return added, nil
 }
 
 func observableKey(dataType, data string) string { return dataType + "\x00" + data }
