@@ -75,9 +75,10 @@
 //
 // # Conformance
 //
-// The fake is checked against thehive4py's own integration suite (written
-// for TheHive 5.5.13): testdata/thehive4py.sh runs it against the standalone
-// command, where all its tests pass.
+// The fake was checked against thehive4py's own integration suite (written
+// for TheHive 5.5.13), run against the standalone command with its
+// container replaced by the fake: all its tests pass but three that
+// thehive4py itself skips.
 //
 // # Test hooks
 //
