@@ -529,9 +529,6 @@ func (s *SourceConfig) check(d *decoder) {
 			d.failAt(key, "%s is required (%s)", sub, what)
 		}
 	}
-	mailbox := func(m MailboxSettings) {
-		need("folders", "the folders to read", len(m.Folders) > 0)
-	}
 	switch {
 	case s.IMAP != nil:
 		need("address", "host:port", s.IMAP.Address != "")
@@ -540,7 +537,6 @@ func (s *SourceConfig) check(d *decoder) {
 		if t := s.IMAP.TLS; t != "" && !slices.Contains([]string{"implicit", "starttls", "none"}, t) {
 			d.failAt(key+".tls", "want implicit, starttls or none")
 		}
-		mailbox(s.IMAP.MailboxSettings)
 	case s.EWS != nil:
 		need("url", "the EWS endpoint", s.EWS.URL != "")
 		switch s.EWS.Auth {
@@ -553,17 +549,18 @@ func (s *SourceConfig) check(d *decoder) {
 		default:
 			d.failAt(key+".auth", "want ntlm, basic or oauth2")
 		}
-		mailbox(s.EWS.MailboxSettings)
 	case s.Graph != nil:
 		need("tenant_id", "the directory id", s.Graph.TenantID != "")
 		need("client_id", "the application id", s.Graph.ClientID != "")
 		need("client_secret", "the application secret", s.Graph.ClientSecret != "")
 		need("user", "the mailbox", s.Graph.User != "")
-		mailbox(s.Graph.MailboxSettings)
 	case s.QRadar != nil:
 		need("url", "the console URL", s.QRadar.URL != "")
 		need("token", "an authorized service token, or username and password",
 			s.QRadar.Token != "" || (s.QRadar.Username != "" && s.QRadar.Password != ""))
+	}
+	if m := s.mailboxSettings(); m != nil {
+		need("folders", "the folders to read", len(m.Folders) > 0)
 	}
 }
 
@@ -622,6 +619,21 @@ func (s *SourceConfig) mailboxSettings() *MailboxSettings {
 		return &s.Graph.MailboxSettings
 	}
 	return nil
+}
+
+// tlsSettings returns the TLS settings of a source.
+func (s *SourceConfig) tlsSettings() TLSSettings {
+	switch {
+	case s.IMAP != nil:
+		return s.IMAP.TLSSettings
+	case s.EWS != nil:
+		return s.EWS.TLSSettings
+	case s.Graph != nil:
+		return s.Graph.TLSSettings
+	case s.QRadar != nil:
+		return s.QRadar.TLSSettings
+	}
+	return TLSSettings{}
 }
 
 func (c *Config) checkSourceRef(d *decoder, key, name string, types []string) {

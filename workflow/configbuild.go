@@ -105,14 +105,18 @@ func (c *Config) Mailbox(w *WorkflowConfig, logger *slog.Logger) (ews.Mailbox, e
 	if s == nil {
 		return nil, fmt.Errorf("workflow %s: no source %q", w.Name, w.Source)
 	}
+	ms := s.mailboxSettings()
+	if ms == nil {
+		return nil, fmt.Errorf("workflow %s: source %s is not a mailbox", w.Name, s.Name)
+	}
+	folders, processed, quarantine := w.Mail.mailboxSettings(*ms)
+	tc, err := s.tlsSettings().tlsConfig()
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.Name, err)
+	}
 	switch {
 	case s.IMAP != nil:
 		x := s.IMAP
-		folders, processed, quarantine := w.Mail.mailboxSettings(x.MailboxSettings)
-		tc, err := x.tlsConfig()
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", s.Name, err)
-		}
 		mode := map[string]ews.TLSMode{"": ews.TLSImplicit, "implicit": ews.TLSImplicit, "starttls": ews.TLSStartTLS, "none": ews.TLSNone}[x.TLS]
 		return ews.NewIMAP(ews.IMAPConfig{
 			Addr: x.Address, TLS: mode, TLSConfig: tc,
@@ -122,11 +126,6 @@ func (c *Config) Mailbox(w *WorkflowConfig, logger *slog.Logger) (ews.Mailbox, e
 		})
 	case s.EWS != nil:
 		x := s.EWS
-		folders, processed, quarantine := w.Mail.mailboxSettings(x.MailboxSettings)
-		tc, err := x.tlsConfig()
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", s.Name, err)
-		}
 		cfg := ews.EWSConfig{
 			URL: x.URL, Username: x.Username, Password: x.Password.Reveal(),
 			Mailbox: x.Mailbox, Impersonate: x.Impersonate, ServerVersion: x.ServerVersion,
@@ -147,13 +146,8 @@ func (c *Config) Mailbox(w *WorkflowConfig, logger *slog.Logger) (ews.Mailbox, e
 			cfg.TokenSource = cc.TokenSource(context.Background())
 		}
 		return ews.NewEWS(cfg)
-	case s.Graph != nil:
+	default:
 		x := s.Graph
-		folders, processed, quarantine := w.Mail.mailboxSettings(x.MailboxSettings)
-		tc, err := x.tlsConfig()
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", s.Name, err)
-		}
 		return ews.NewGraph(ews.GraphConfig{
 			TenantID: x.TenantID, ClientID: x.ClientID, ClientSecret: x.ClientSecret.Reveal(),
 			TokenURL: x.TokenURL, BaseURL: x.BaseURL, User: x.User,
@@ -161,7 +155,6 @@ func (c *Config) Mailbox(w *WorkflowConfig, logger *slog.Logger) (ews.Mailbox, e
 			TLSConfig: tc, Timeout: x.Timeout, UserAgent: "synapse", Logger: logger,
 		})
 	}
-	return nil, fmt.Errorf("workflow %s: source %s is not a mailbox", w.Name, s.Name)
 }
 
 // level maps a name to its index in names, the value TheHive uses, with an
