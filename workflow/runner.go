@@ -222,17 +222,15 @@ func (r *Runner[I]) Run(ctx context.Context) (Report, error) {
 			listErr = err
 			break
 		}
-		repMu.Lock()
-		rep.Seen++
-		repMu.Unlock()
 		select {
 		case work <- item:
+			repMu.Lock()
+			rep.Seen++
+			repMu.Unlock()
 			continue
 		case <-dispatchCtx.Done():
+			// Listed but never started: it will be listed again.
 		}
-		repMu.Lock()
-		rep.Seen-- // listed but never started: it will be listed again
-		repMu.Unlock()
 		break
 	}
 	close(work)
