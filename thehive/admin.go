@@ -112,11 +112,7 @@ func (s *CustomFieldsService) Create(ctx context.Context, in *CustomFieldCreate,
 		b["options"] = in.Options
 	}
 	b.flag("mandatory", in.Mandatory)
-	var out CustomField
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: "/api/v1/customField", in: b}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[CustomField](ctx, s.c, request{method: http.MethodPost, path: "/api/v1/customField", in: b}, opts)
 }
 
 // Delete deletes a custom field definition by name or id (DELETE
@@ -236,24 +232,12 @@ func (s *CaseTemplatesService) Create(ctx context.Context, in *CaseTemplateCreat
 	if cf := in.CustomFields.wire(); cf != nil {
 		b["customFields"] = cf
 	}
-	var out CaseTemplate
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: "/api/v1/caseTemplate", in: b}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[CaseTemplate](ctx, s.c, request{method: http.MethodPost, path: "/api/v1/caseTemplate", in: b}, opts)
 }
 
 // Get reads a case template by name or id (GET /api/v1/caseTemplate/{id}).
 func (s *CaseTemplatesService) Get(ctx context.Context, id CaseTemplateID, opts ...CallOption) (*CaseTemplate, error) {
-	path, err := pathf("/api/v1/caseTemplate/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out CaseTemplate
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[CaseTemplate](ctx, s.c, "/api/v1/caseTemplate/%s", string(id), opts)
 }
 
 // Delete deletes a case template (DELETE /api/v1/caseTemplate/{id}).
@@ -302,15 +286,7 @@ type ObservableTypesService service
 // Get reads an observable type by name or id (GET
 // /api/v1/observable/type/{id}).
 func (s *ObservableTypesService) Get(ctx context.Context, id ObservableTypeID, opts ...CallOption) (*ObservableType, error) {
-	path, err := pathf("/api/v1/observable/type/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out ObservableType
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[ObservableType](ctx, s.c, "/api/v1/observable/type/%s", string(id), opts)
 }
 
 // Create adds an observable type (POST /api/v1/observable/type). A name
@@ -320,11 +296,7 @@ func (s *ObservableTypesService) Create(ctx context.Context, name string, isAtta
 		return nil, invalid("observable type: name is required")
 	}
 	b := body{"name": name, "isAttachment": isAttachment}
-	var out ObservableType
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: "/api/v1/observable/type", in: b}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[ObservableType](ctx, s.c, request{method: http.MethodPost, path: "/api/v1/observable/type", in: b}, opts)
 }
 
 // Delete deletes an observable type (DELETE /api/v1/observable/type/{id}).

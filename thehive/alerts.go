@@ -333,24 +333,12 @@ func (s *AlertsService) Create(ctx context.Context, in *AlertCreate, opts ...Cal
 		}
 		r.in, r.body = nil, mb
 	}
-	var out Alert
-	if err := s.c.doJSON(ctx, r, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Alert](ctx, s.c, r, opts)
 }
 
 // Get reads an alert (GET /api/v1/alert/{id}).
 func (s *AlertsService) Get(ctx context.Context, id AlertID, opts ...CallOption) (*Alert, error) {
-	path, err := pathf("/api/v1/alert/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out Alert
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Alert](ctx, s.c, "/api/v1/alert/%s", string(id), opts)
 }
 
 // GetBySourceRef finds the alert of the organisation with the given type,
@@ -418,11 +406,7 @@ func (s *AlertsService) Promote(ctx context.Context, id AlertID, in *AlertPromot
 	if err != nil {
 		return nil, err
 	}
-	var out Case
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: path, in: b}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Case](ctx, s.c, request{method: http.MethodPost, path: path, in: b}, opts)
 }
 
 // MergeIntoCase merges an alert, with its observables, into an existing
@@ -432,11 +416,7 @@ func (s *AlertsService) MergeIntoCase(ctx context.Context, id AlertID, caseID Ca
 	if err != nil {
 		return nil, err
 	}
-	var out Case
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Case](ctx, s.c, request{method: http.MethodPost, path: path}, opts)
 }
 
 // Follow makes TheHive mark the alert as updated when it changes (POST

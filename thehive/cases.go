@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -240,24 +241,12 @@ func (s *CasesService) Create(ctx context.Context, in *CaseCreate, opts ...CallO
 	if err != nil {
 		return nil, err
 	}
-	var out Case
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: "/api/v1/case", in: b}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Case](ctx, s.c, request{method: http.MethodPost, path: "/api/v1/case", in: b}, opts)
 }
 
 // Get reads a case by id or number (GET /api/v1/case/{id}).
 func (s *CasesService) Get(ctx context.Context, id CaseID, opts ...CallOption) (*Case, error) {
-	path, err := pathf("/api/v1/case/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out Case
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Case](ctx, s.c, "/api/v1/case/%s", string(id), opts)
 }
 
 // Update changes a case (PATCH /api/v1/case/{id}).
@@ -332,18 +321,9 @@ func (s *CasesService) Merge(ctx context.Context, ids []CaseID, opts ...CallOpti
 		if id == "" || strings.Contains(string(id), ",") {
 			return nil, invalid("merge: invalid case id %q", id)
 		}
-		p, err := pathf("%s", string(id))
-		if err != nil {
-			return nil, err
-		}
-		segs[i] = p
+		segs[i] = url.PathEscape(string(id))
 	}
-	var out Case
-	err := s.c.doJSON(ctx, request{method: http.MethodPost, path: "/api/v1/case/_merge/" + strings.Join(segs, ",")}, &out, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Case](ctx, s.c, request{method: http.MethodPost, path: "/api/v1/case/_merge/" + strings.Join(segs, ",")}, opts)
 }
 
 // Find returns the cases q selects (query listCase).
@@ -413,28 +393,4 @@ func (s *CasesService) FindComments(ctx context.Context, id CaseID, q *Query, op
 		return nil, invalid("empty case id")
 	}
 	return find[Comment](ctx, s.c, "case-comments", fromOp("getCase", string(id), "comments"), q, opts)
-}
-
-// update sends a PATCH to format filled with id.
-func (c *Client) update(ctx context.Context, format, id string, b body, opts []CallOption) error {
-	path, err := pathf(format, id)
-	if err != nil {
-		return err
-	}
-	return c.doJSON(ctx, request{method: http.MethodPatch, path: path, in: b, idempotent: true}, nil, opts)
-}
-
-// remove sends a DELETE to format filled with id. A 404 after a retry
-// means an earlier attempt did delete.
-func (c *Client) remove(ctx context.Context, format, id string, opts []CallOption) error {
-	path, err := pathf(format, id)
-	if err != nil {
-		return err
-	}
-	err = c.doJSON(ctx, request{method: http.MethodDelete, path: path}, nil, opts)
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Attempts > 1 && ae.StatusCode == http.StatusNotFound {
-		return nil
-	}
-	return err
 }

@@ -397,6 +397,48 @@ func (c *Client) doJSON(ctx context.Context, r request, out any, opts []CallOpti
 	return c.decode(resp, r, out)
 }
 
+// send sends r and returns its JSON answer decoded into a new T.
+func send[T any](ctx context.Context, c *Client, r request, opts []CallOption) (*T, error) {
+	var out T
+	if err := c.doJSON(ctx, r, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// get reads the entity at format filled with id (GET).
+func get[T any](ctx context.Context, c *Client, format, id string, opts []CallOption) (*T, error) {
+	path, err := pathf(format, id)
+	if err != nil {
+		return nil, err
+	}
+	return send[T](ctx, c, request{method: http.MethodGet, path: path}, opts)
+}
+
+// update sends a PATCH to format filled with id.
+func (c *Client) update(ctx context.Context, format, id string, b body, opts []CallOption) error {
+	path, err := pathf(format, id)
+	if err != nil {
+		return err
+	}
+	return c.doJSON(ctx, request{method: http.MethodPatch, path: path, in: b, idempotent: true}, nil, opts)
+}
+
+// remove sends a DELETE to format filled with id. A 404 after a retry
+// means an earlier attempt did delete.
+func (c *Client) remove(ctx context.Context, format, id string, opts []CallOption) error {
+	path, err := pathf(format, id)
+	if err != nil {
+		return err
+	}
+	err = c.doJSON(ctx, request{method: http.MethodDelete, path: path}, nil, opts)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Attempts > 1 && ae.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
 func (c *Client) decode(resp *http.Response, r request, out any) error {
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -467,11 +509,7 @@ type Status struct {
 // TheHive answers it without checking credentials: to check them, call
 // [UsersService.Current].
 func (c *Client) Status(ctx context.Context, opts ...CallOption) (*Status, error) {
-	var s Status
-	if err := c.doJSON(ctx, request{method: http.MethodGet, path: "/api/v1/status"}, &s, opts); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return send[Status](ctx, c, request{method: http.MethodGet, path: "/api/v1/status"}, opts)
 }
 
 // RawQuery runs a query of the query API (POST /api/v1/query) made of the

@@ -59,11 +59,7 @@ func (s *CommentsService) add(ctx context.Context, format, id, message string, o
 	if err != nil {
 		return nil, err
 	}
-	var out Comment
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: path, in: body{"message": message}}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Comment](ctx, s.c, request{method: http.MethodPost, path: path, in: body{"message": message}}, opts)
 }
 
 // Get reads a comment (query getComment: TheHive has no REST read for

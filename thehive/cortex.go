@@ -118,24 +118,12 @@ func (s *CortexService) RunAnalyzer(ctx context.Context, in *JobCreate, opts ...
 	if len(in.Parameters) > 0 {
 		b["parameters"] = in.Parameters
 	}
-	var out Job
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: "/api/v1/connector/cortex/job", in: b}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Job](ctx, s.c, request{method: http.MethodPost, path: "/api/v1/connector/cortex/job", in: b}, opts)
 }
 
 // GetJob reads a job (GET /api/v1/connector/cortex/job/{id}).
 func (s *CortexService) GetJob(ctx context.Context, id JobID, opts ...CallOption) (*Job, error) {
-	path, err := pathf("/api/v1/connector/cortex/job/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out Job
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Job](ctx, s.c, "/api/v1/connector/cortex/job/%s", string(id), opts)
 }
 
 // WaitJob reads a job every interval until it is done (Success, Failure or

@@ -280,15 +280,7 @@ func decodeCreated[T any](raw json.RawMessage, r request) ([]T, error) {
 
 // Get reads an observable (GET /api/v1/observable/{id}).
 func (s *ObservablesService) Get(ctx context.Context, id ObservableID, opts ...CallOption) (*Observable, error) {
-	path, err := pathf("/api/v1/observable/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out Observable
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Observable](ctx, s.c, "/api/v1/observable/%s", string(id), opts)
 }
 
 // Update changes an observable (PATCH /api/v1/observable/{id}).

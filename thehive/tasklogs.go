@@ -107,11 +107,7 @@ func (s *TaskLogsService) Create(ctx context.Context, taskID TaskID, in *LogCrea
 		}
 		r.in, r.body = nil, mb
 	}
-	var out Log
-	if err := s.c.doJSON(ctx, r, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Log](ctx, s.c, r, opts)
 }
 
 // Get reads a task log (query getLog: TheHive has no REST read for logs).

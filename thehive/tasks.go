@@ -149,24 +149,12 @@ func (s *TasksService) Create(ctx context.Context, caseID CaseID, in *TaskCreate
 	if err != nil {
 		return nil, err
 	}
-	var out Task
-	if err := s.c.doJSON(ctx, request{method: http.MethodPost, path: path, in: b}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Task](ctx, s.c, request{method: http.MethodPost, path: path, in: b}, opts)
 }
 
 // Get reads a task (GET /api/v1/task/{id}).
 func (s *TasksService) Get(ctx context.Context, id TaskID, opts ...CallOption) (*Task, error) {
-	path, err := pathf("/api/v1/task/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out Task
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Task](ctx, s.c, "/api/v1/task/%s", string(id), opts)
 }
 
 // Update changes a task (PATCH /api/v1/task/{id}).

@@ -64,25 +64,13 @@ type UsersService service
 // Current returns the user the client authenticates as (GET
 // /api/v1/user/current): a check of the credentials.
 func (s *UsersService) Current(ctx context.Context, opts ...CallOption) (*User, error) {
-	var out User
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: "/api/v1/user/current"}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[User](ctx, s.c, request{method: http.MethodGet, path: "/api/v1/user/current"}, opts)
 }
 
 // Get reads a user by login or id (GET /api/v1/user/{id}). The error
 // matches [ErrNotFound] when the user does not exist.
 func (s *UsersService) Get(ctx context.Context, id UserID, opts ...CallOption) (*User, error) {
-	path, err := pathf("/api/v1/user/%s", string(id))
-	if err != nil {
-		return nil, err
-	}
-	var out User
-	if err := s.c.doJSON(ctx, request{method: http.MethodGet, path: path}, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[User](ctx, s.c, "/api/v1/user/%s", string(id), opts)
 }
 
 // Find returns the users of the organisation that q selects (query
