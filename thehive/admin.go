@@ -195,13 +195,7 @@ func (s *CaseTemplatesService) Create(ctx context.Context, in *CaseTemplateCreat
 	if strings.TrimSpace(in.Name) == "" {
 		return nil, invalid("case template: name is required")
 	}
-	if err := checkSeverity("case template", in.Severity); err != nil {
-		return nil, err
-	}
-	if err := checkLevels("case template", nil, in.TLP, in.PAP); err != nil {
-		return nil, err
-	}
-	if err := in.CustomFields.valid("case template"); err != nil {
+	if err := checkCreate("case template", in.Severity, in.TLP, in.PAP, in.CustomFields); err != nil {
 		return nil, err
 	}
 	b := body{"name": in.Name}
@@ -209,29 +203,16 @@ func (s *CaseTemplatesService) Create(ctx context.Context, in *CaseTemplateCreat
 	b.str("titlePrefix", in.TitlePrefix)
 	b.str("description", in.Description)
 	b.num("severity", int(in.Severity))
-	if in.TLP != nil {
-		b["tlp"] = *in.TLP
-	}
-	if in.PAP != nil {
-		b["pap"] = *in.PAP
-	}
+	b.levels(in.TLP, in.PAP)
 	b.strs("tags", in.Tags)
 	b.flag("flag", in.Flag)
 	b.str("summary", in.Summary)
 	if len(in.Tasks) > 0 {
-		tasks := make([]body, len(in.Tasks))
-		for i := range in.Tasks {
-			tb, err := in.Tasks[i].body()
-			if err != nil {
-				return nil, err
-			}
-			tasks[i] = tb
+		if err := b.tasks(in.Tasks); err != nil {
+			return nil, err
 		}
-		b["tasks"] = tasks
 	}
-	if cf := in.CustomFields.wire(); cf != nil {
-		b["customFields"] = cf
-	}
+	b.customFields(in.CustomFields)
 	return send[CaseTemplate](ctx, s.c, request{method: http.MethodPost, path: "/api/v1/caseTemplate", in: b}, opts)
 }
 

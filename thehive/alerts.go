@@ -119,13 +119,7 @@ func (in *AlertCreate) body() (body, []httpx.Part, error) {
 			return nil, nil, invalid("alert: %s is required", f.name)
 		}
 	}
-	if err := checkSeverity("alert", in.Severity); err != nil {
-		return nil, nil, err
-	}
-	if err := checkLevels("alert", nil, in.TLP, in.PAP); err != nil {
-		return nil, nil, err
-	}
-	if err := in.CustomFields.valid("alert"); err != nil {
+	if err := checkCreate("alert", in.Severity, in.TLP, in.PAP, in.CustomFields); err != nil {
 		return nil, nil, err
 	}
 	b := body{
@@ -134,21 +128,14 @@ func (in *AlertCreate) body() (body, []httpx.Part, error) {
 	}
 	b.str("externalLink", in.ExternalLink)
 	b.num("severity", int(in.Severity))
-	if in.TLP != nil {
-		b["tlp"] = *in.TLP
-	}
-	if in.PAP != nil {
-		b["pap"] = *in.PAP
-	}
+	b.levels(in.TLP, in.PAP)
 	b.date("date", in.Date)
 	b.strs("tags", in.Tags)
 	b.flag("flag", in.Flag)
 	b.str("status", string(in.Status))
 	b.str("assignee", in.Assignee)
 	b.str("summary", in.Summary)
-	if cf := in.CustomFields.wire(); cf != nil {
-		b["customFields"] = cf
-	}
+	b.customFields(in.CustomFields)
 	b.str("caseTemplate", in.CaseTemplate)
 	var files []httpx.Part
 	if len(in.Observables) > 0 {
@@ -231,10 +218,7 @@ func (in *AlertUpdate) body() (body, error) {
 	setp(p, "tags", in.Tags)
 	p.list("addTags", in.AddTags)
 	p.list("removeTags", in.RemoveTags)
-	p.allowed["customFields"] = true
-	if cf := in.CustomFields.wire(); cf != nil {
-		p.b["customFields"] = cf
-	}
+	p.customFields(in.CustomFields)
 	return p.finish("alert update", in.Remove)
 }
 
@@ -264,44 +248,25 @@ func (in *AlertPromote) body() (body, error) {
 	if in == nil {
 		return b, nil
 	}
-	if err := checkSeverity("promote", in.Severity); err != nil {
-		return nil, err
-	}
-	if err := checkLevels("promote", nil, in.TLP, in.PAP); err != nil {
-		return nil, err
-	}
-	if err := in.CustomFields.valid("promote"); err != nil {
+	if err := checkCreate("promote", in.Severity, in.TLP, in.PAP, in.CustomFields); err != nil {
 		return nil, err
 	}
 	b.str("title", in.Title)
 	b.str("description", in.Description)
 	b.num("severity", int(in.Severity))
-	if in.TLP != nil {
-		b["tlp"] = *in.TLP
-	}
-	if in.PAP != nil {
-		b["pap"] = *in.PAP
-	}
+	b.levels(in.TLP, in.PAP)
 	b.date("startDate", in.StartDate)
 	b.strs("tags", in.Tags)
 	b.flag("flag", in.Flag)
 	b.str("status", string(in.Status))
 	b.str("summary", in.Summary)
 	b.str("assignee", in.Assignee)
-	if cf := in.CustomFields.wire(); cf != nil {
-		b["customFields"] = cf
-	}
+	b.customFields(in.CustomFields)
 	b.str("caseTemplate", in.CaseTemplate)
 	if in.Tasks != nil {
-		tasks := make([]body, len(in.Tasks))
-		for i := range in.Tasks {
-			tb, err := in.Tasks[i].body()
-			if err != nil {
-				return nil, err
-			}
-			tasks[i] = tb
+		if err := b.tasks(in.Tasks); err != nil {
+			return nil, err
 		}
-		b["tasks"] = tasks
 	}
 	return b, nil
 }

@@ -112,43 +112,24 @@ func (in *CaseCreate) body() (body, error) {
 	if in.Description == "" {
 		return nil, invalid("case: description is required")
 	}
-	if err := checkSeverity("case", in.Severity); err != nil {
-		return nil, err
-	}
-	if err := checkLevels("case", nil, in.TLP, in.PAP); err != nil {
-		return nil, err
-	}
-	if err := in.CustomFields.valid("case"); err != nil {
+	if err := checkCreate("case", in.Severity, in.TLP, in.PAP, in.CustomFields); err != nil {
 		return nil, err
 	}
 	b := body{"title": in.Title, "description": in.Description}
 	b.str("caseTemplate", in.Template)
 	b.num("severity", int(in.Severity))
-	if in.TLP != nil {
-		b["tlp"] = *in.TLP
-	}
-	if in.PAP != nil {
-		b["pap"] = *in.PAP
-	}
+	b.levels(in.TLP, in.PAP)
 	b.date("startDate", in.StartDate)
 	b.strs("tags", in.Tags)
 	b.flag("flag", in.Flag)
 	b.str("status", string(in.Status))
 	b.str("assignee", in.Assignee)
 	b.str("summary", in.Summary)
-	if cf := in.CustomFields.wire(); cf != nil {
-		b["customFields"] = cf
-	}
+	b.customFields(in.CustomFields)
 	if in.Tasks != nil {
-		tasks := make([]body, len(in.Tasks))
-		for i := range in.Tasks {
-			tb, err := in.Tasks[i].body()
-			if err != nil {
-				return nil, err
-			}
-			tasks[i] = tb
+		if err := b.tasks(in.Tasks); err != nil {
+			return nil, err
 		}
-		b["tasks"] = tasks
 	}
 	return b, nil
 }
@@ -210,10 +191,7 @@ func (in *CaseUpdate) body() (body, error) {
 	setp(p, "tags", in.Tags)
 	p.list("addTags", in.AddTags)
 	p.list("removeTags", in.RemoveTags)
-	p.allowed["customFields"] = true
-	if cf := in.CustomFields.wire(); cf != nil {
-		p.b["customFields"] = cf
-	}
+	p.customFields(in.CustomFields)
 	return p.finish("case update", in.Remove)
 }
 

@@ -121,6 +121,36 @@ func (b body) num(k string, v int) {
 	}
 }
 
+// levels sets the TLP and PAP that are given.
+func (b body) levels(t *TLP, p *PAP) {
+	if t != nil {
+		b["tlp"] = *t
+	}
+	if p != nil {
+		b["pap"] = *p
+	}
+}
+
+func (b body) customFields(cf CustomFields) {
+	if w := cf.wire(); w != nil {
+		b["customFields"] = w
+	}
+}
+
+// tasks sets the tasks of a case or a template.
+func (b body) tasks(tasks []TaskCreate) error {
+	out := make([]body, len(tasks))
+	for i := range tasks {
+		tb, err := tasks[i].body()
+		if err != nil {
+			return err
+		}
+		out[i] = tb
+	}
+	b["tasks"] = out
+	return nil
+}
+
 // patch builds a PATCH body from optional fields; remove lists fields to
 // send as null, which makes TheHive remove them.
 type patch struct {
@@ -151,6 +181,11 @@ func (p *patch) list(k string, v []string) {
 	}
 }
 
+func (p *patch) customFields(cf CustomFields) {
+	p.allowed["customFields"] = true
+	p.b.customFields(cf)
+}
+
 // finish applies the removals and checks them.
 func (p *patch) finish(what string, remove []string) (body, error) {
 	for _, k := range remove {
@@ -177,38 +212,31 @@ func (p *patch) known() []string {
 	return ks
 }
 
-func checkSeverity(what string, s Severity) error {
-	if s != 0 && !s.Valid() {
-		return invalid("%s: severity %d out of range 1..4", what, int(s))
-	}
-	return nil
-}
-
-func checkTLP(what string, t *TLP) error {
-	if t != nil && !t.Valid() {
+// checkLevels validates the optional severity, TLP and PAP of a request.
+func checkLevels(what string, s *Severity, t *TLP, p *PAP) error {
+	switch {
+	case s != nil && !s.Valid():
+		return invalid("%s: severity %d out of range 1..4", what, int(*s))
+	case t != nil && !t.Valid():
 		return invalid("%s: tlp %d out of range 0..4", what, int(*t))
-	}
-	return nil
-}
-
-func checkPAP(what string, p *PAP) error {
-	if p != nil && !p.Valid() {
+	case p != nil && !p.Valid():
 		return invalid("%s: pap %d out of range 0..3", what, int(*p))
 	}
 	return nil
 }
 
-// checkLevels validates the optional severity, TLP and PAP of a request.
-func checkLevels(what string, s *Severity, t *TLP, p *PAP) error {
-	if s != nil {
-		if !s.Valid() {
-			return invalid("%s: severity %d out of range 1..4", what, int(*s))
-		}
+// checkCreate validates what the creations of cases, alerts and case
+// templates share: the severity (zero lets TheHive choose), TLP, PAP and
+// custom fields.
+func checkCreate(what string, s Severity, t *TLP, p *PAP, cf CustomFields) error {
+	var sp *Severity
+	if s != 0 {
+		sp = &s
 	}
-	if err := checkTLP(what, t); err != nil {
+	if err := checkLevels(what, sp, t, p); err != nil {
 		return err
 	}
-	return checkPAP(what, p)
+	return cf.valid(what)
 }
 
 func marshalBody(b body) ([]byte, error) {

@@ -119,12 +119,7 @@ func (in *ObservableCreate) body(what, attachment string) (body, error) {
 	}
 	b.str("attachment", attachment)
 	b.str("message", in.Message)
-	if in.TLP != nil {
-		b["tlp"] = *in.TLP
-	}
-	if in.PAP != nil {
-		b["pap"] = *in.PAP
-	}
+	b.levels(in.TLP, in.PAP)
 	b.strs("tags", in.Tags)
 	b.flag("ioc", in.IOC)
 	b.flag("sighted", in.Sighted)
