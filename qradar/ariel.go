@@ -114,12 +114,7 @@ func (a *ArielService) Create(ctx context.Context, aql string) (*Search, error) 
 	if strings.TrimSpace(aql) == "" {
 		return nil, invalidParams("empty AQL query")
 	}
-	var s Search
-	r := &request{method: http.MethodPost, path: "ariel/searches", query: url.Values{"query_expression": {aql}}, idempotent: true}
-	if _, _, err := a.c.do(ctx, r, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return call[Search](ctx, a.c, &request{method: http.MethodPost, path: "ariel/searches", query: url.Values{"query_expression": {aql}}, idempotent: true})
 }
 
 // Get returns a search's progress: GET /ariel/searches/{search_id}.
@@ -127,11 +122,7 @@ func (a *ArielService) Get(ctx context.Context, id SearchID) (*Search, error) {
 	if err := checkSearchID(id); err != nil {
 		return nil, err
 	}
-	var s Search
-	if _, _, err := a.c.do(ctx, &request{method: http.MethodGet, path: searchPath(id)}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return call[Search](ctx, a.c, &request{method: http.MethodGet, path: searchPath(id)})
 }
 
 // List returns the ids of the searches on the console: GET /ariel/searches.
@@ -144,12 +135,7 @@ func (a *ArielService) Cancel(ctx context.Context, id SearchID) (*Search, error)
 	if err := checkSearchID(id); err != nil {
 		return nil, err
 	}
-	var s Search
-	r := &request{method: http.MethodPost, path: searchPath(id), query: url.Values{"status": {string(SearchCanceled)}}, idempotent: true}
-	if _, _, err := a.c.do(ctx, r, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return call[Search](ctx, a.c, &request{method: http.MethodPost, path: searchPath(id), query: url.Values{"status": {string(SearchCanceled)}}, idempotent: true})
 }
 
 // Delete deletes a search and its results: DELETE
@@ -158,7 +144,7 @@ func (a *ArielService) Delete(ctx context.Context, id SearchID) error {
 	if err := checkSearchID(id); err != nil {
 		return err
 	}
-	_, _, err := a.c.do(ctx, &request{method: http.MethodDelete, path: searchPath(id)}, nil)
+	_, err := a.c.do(ctx, &request{method: http.MethodDelete, path: searchPath(id)}, nil)
 	return err
 }
 
@@ -326,7 +312,7 @@ func (a *ArielService) Results(ctx context.Context, id SearchID, offset, limit i
 	h := make(http.Header)
 	h.Set("Range", fmt.Sprintf("items=%d-%d", offset, offset+limit-1))
 	var raw map[string]json.RawMessage
-	header, _, err := a.c.do(ctx, &request{method: http.MethodGet, path: searchPath(id) + "/results", header: h}, &raw)
+	header, err := a.c.do(ctx, &request{method: http.MethodGet, path: searchPath(id) + "/results", header: h}, &raw)
 	if err != nil {
 		return nil, err
 	}

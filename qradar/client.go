@@ -152,26 +152,35 @@ type request struct {
 }
 
 // do sends r and decodes the JSON answer into out (nil discards it). It
-// returns the response's header and status.
-func (c *Client) do(ctx context.Context, r *request, out any) (http.Header, int, error) {
+// returns the response's header.
+func (c *Client) do(ctx context.Context, r *request, out any) (http.Header, error) {
 	hr := &httpx.Request{Method: r.method, Path: r.path, Query: r.query, Header: r.header, Idempotent: r.idempotent}
 	resp, err := c.hc.Do(ctx, hr)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		return resp.Header, resp.StatusCode, nil
+		return resp.Header, nil
 	}
 	dec := json.NewDecoder(resp.Body)
 	if err := dec.Decode(out); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, 0, fmt.Errorf("qradar: %s %s: decoding the answer: %w", r.method, httpx.RedactURL(c.hc.URL(hr)), err)
+		return nil, fmt.Errorf("qradar: %s %s: decoding the answer: %w", r.method, httpx.RedactURL(c.hc.URL(hr)), err)
 	}
-	return resp.Header, resp.StatusCode, nil
+	return resp.Header, nil
+}
+
+// call sends r and returns its decoded answer.
+func call[T any](ctx context.Context, c *Client, r *request) (*T, error) {
+	var v T
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // listPage fetches the items [offset, offset+limit) of a list endpoint
@@ -187,7 +196,7 @@ func listPage[T any](ctx context.Context, c *Client, path string, query url.Valu
 	h := make(http.Header)
 	h.Set("Range", fmt.Sprintf("items=%d-%d", offset, offset+limit-1))
 	var items []T
-	header, _, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: query, header: h}, &items)
+	header, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: query, header: h}, &items)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -220,7 +229,7 @@ func listAllOffset[T any](ctx context.Context, c *Client, path string, q url.Val
 // offense types, a batch of ids).
 func listAllItems[T any](ctx context.Context, c *Client, path string, query url.Values) ([]T, error) {
 	var items []T
-	_, _, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: query}, &items)
+	_, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: query}, &items)
 	return items, err
 }
 

@@ -76,11 +76,7 @@ func (s *OffensesService) ListAll(ctx context.Context, opts *OffenseListOptions)
 func (s *OffensesService) Get(ctx context.Context, id OffenseID, fields ...string) (*Offense, error) {
 	q := url.Values{}
 	fieldsQuery(q, fields)
-	var o Offense
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/offenses", int64(id)), query: q}, &o); err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return call[Offense](ctx, s.c, &request{method: http.MethodGet, path: idPath("siem/offenses", int64(id)), query: q})
 }
 
 // OffenseUpdate is a change to an offense. Nil and zero fields are left
@@ -143,12 +139,7 @@ func (s *OffensesService) Update(ctx context.Context, id OffenseID, u OffenseUpd
 	if err != nil {
 		return nil, err
 	}
-	var o Offense
-	r := &request{method: http.MethodPost, path: idPath("siem/offenses", int64(id)), query: q, idempotent: true}
-	if _, _, err := s.c.do(ctx, r, &o); err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return call[Offense](ctx, s.c, &request{method: http.MethodPost, path: idPath("siem/offenses", int64(id)), query: q, idempotent: true})
 }
 
 // Close closes an offense with a closing reason and returns it. It first
@@ -234,11 +225,7 @@ func (s *OffensesService) ListNotesAll(ctx context.Context, id OffenseID, opts *
 
 // GetNote returns one note: GET /siem/offenses/{offense_id}/notes/{note_id}.
 func (s *OffensesService) GetNote(ctx context.Context, id OffenseID, noteID NoteID) (*Note, error) {
-	var n Note
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath(notesPath(id), int64(noteID))}, &n); err != nil {
-		return nil, err
-	}
-	return &n, nil
+	return call[Note](ctx, s.c, &request{method: http.MethodGet, path: idPath(notesPath(id), int64(noteID))})
 }
 
 // AddNote adds a note to an offense and returns it: POST
@@ -249,9 +236,5 @@ func (s *OffensesService) AddNote(ctx context.Context, id OffenseID, text string
 		return nil, invalidParams("empty note text")
 	}
 	q := url.Values{"note_text": {text}}
-	var n Note
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodPost, path: notesPath(id), query: q}, &n); err != nil {
-		return nil, err
-	}
-	return &n, nil
+	return call[Note](ctx, s.c, &request{method: http.MethodPost, path: notesPath(id), query: q})
 }

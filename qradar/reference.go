@@ -45,11 +45,7 @@ func (s *ClosingReasonsService) List(ctx context.Context, opts *ClosingReasonLis
 // Get returns a closing reason: GET
 // /siem/offense_closing_reasons/{closing_reason_id}.
 func (s *ClosingReasonsService) Get(ctx context.Context, id ClosingReasonID) (*ClosingReason, error) {
-	var r ClosingReason
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/offense_closing_reasons", int64(id))}, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return call[ClosingReason](ctx, s.c, &request{method: http.MethodGet, path: idPath("siem/offense_closing_reasons", int64(id))})
 }
 
 // Create adds a closing reason (5 to 60 characters): POST
@@ -59,12 +55,7 @@ func (s *ClosingReasonsService) Create(ctx context.Context, text string) (*Closi
 	if n := len([]rune(text)); n < 5 || n > 60 {
 		return nil, invalidParams("a closing reason has 5 to 60 characters, not %d", n)
 	}
-	var r ClosingReason
-	req := &request{method: http.MethodPost, path: "siem/offense_closing_reasons", query: url.Values{"reason": {text}}}
-	if _, _, err := s.c.do(ctx, req, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return call[ClosingReason](ctx, s.c, &request{method: http.MethodPost, path: "siem/offense_closing_reasons", query: url.Values{"reason": {text}}})
 }
 
 // FindByName returns the usable (neither deleted nor reserved) closing
@@ -113,16 +104,15 @@ func (s *OffenseTypesService) Get(ctx context.Context, id OffenseTypeID) (*Offen
 		}
 		return &t, nil
 	}
-	var t OffenseType
-	_, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/offense_types", int64(id))}, &t)
+	t, err := call[OffenseType](ctx, s.c, &request{method: http.MethodGet, path: idPath("siem/offense_types", int64(id))})
 	if errors.Is(err, ErrNotFound) {
 		s.cache.put(id, OffenseType{}, false)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(id, t, true)
-	return &t, nil
+	s.cache.put(id, *t, true)
+	return t, nil
 }
 
 // Lookup returns the offense types of ids that exist, from the cache or
@@ -209,11 +199,7 @@ type SourceAddressesService struct{ c *Client }
 // Get returns a source address: GET
 // /siem/source_addresses/{source_address_id}.
 func (s *SourceAddressesService) Get(ctx context.Context, id AddressID) (*SourceAddress, error) {
-	var a SourceAddress
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/source_addresses", int64(id))}, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return call[SourceAddress](ctx, s.c, &request{method: http.MethodGet, path: idPath("siem/source_addresses", int64(id))})
 }
 
 // List returns one page of source addresses.
@@ -258,11 +244,7 @@ type LocalDestinationAddressesService struct{ c *Client }
 // Get returns a local destination address: GET
 // /siem/local_destination_addresses/{local_destination_address_id}.
 func (s *LocalDestinationAddressesService) Get(ctx context.Context, id AddressID) (*LocalDestinationAddress, error) {
-	var a LocalDestinationAddress
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("siem/local_destination_addresses", int64(id))}, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return call[LocalDestinationAddress](ctx, s.c, &request{method: http.MethodGet, path: idPath("siem/local_destination_addresses", int64(id))})
 }
 
 // List returns one page of local destination addresses.
@@ -333,12 +315,12 @@ func (o *RuleListOptions) query() url.Values {
 // Get returns a rule: GET /analytics/rules/{id}. Building blocks and
 // anomaly rules named by offenses may not be there (ErrNotFound).
 func (s *RulesService) Get(ctx context.Context, id RuleID) (*Rule, error) {
-	var r Rule
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("analytics/rules", int64(id))}, &r); err != nil {
+	r, err := call[Rule](ctx, s.c, &request{method: http.MethodGet, path: idPath("analytics/rules", int64(id))})
+	if err != nil {
 		return nil, err
 	}
 	s.names.put(r.ID, r.Name, true)
-	return &r, nil
+	return r, nil
 }
 
 // List returns one page of rules.
@@ -410,12 +392,12 @@ type DomainsService struct {
 
 // Get returns a domain: GET /config/domain_management/domains/{domain_id}.
 func (s *DomainsService) Get(ctx context.Context, id DomainID) (*Domain, error) {
-	var d Domain
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: idPath("config/domain_management/domains", int64(id))}, &d); err != nil {
+	d, err := call[Domain](ctx, s.c, &request{method: http.MethodGet, path: idPath("config/domain_management/domains", int64(id))})
+	if err != nil {
 		return nil, err
 	}
 	s.names.put(d.ID, d.Name, true)
-	return &d, nil
+	return d, nil
 }
 
 // List returns every domain filter selects (all for "").
@@ -474,11 +456,7 @@ type About struct {
 // About returns the console's version: GET /system/about. It is a cheap
 // check of the URL, the credentials and the Version header.
 func (s *SystemService) About(ctx context.Context) (*About, error) {
-	var a About
-	if _, _, err := s.c.do(ctx, &request{method: http.MethodGet, path: "system/about"}, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return call[About](ctx, s.c, &request{method: http.MethodGet, path: "system/about"})
 }
 
 // APIVersion is an API version the console serves.
