@@ -1,10 +1,13 @@
 package workflow_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/synapse-go/synapse/workflow"
 )
@@ -184,5 +187,36 @@ func TestEws2CaseRerunChangesNothing(t *testing.T) {
 		if pair[0] != pair[1] {
 			t.Errorf("%s changed on a rerun: %d then %d", name, pair[0], pair[1])
 		}
+	}
+}
+
+// TestMailRunnerRetryDoesNotWaitForLaterMessages retries a message that
+// failed once with a single worker: the retry must not wait for the next
+// message, which no worker is free to take.
+func TestMailRunnerRetryDoesNotWaitForLaterMessages(t *testing.T) {
+	t.Parallel()
+	fx := newIMAPFixture(t)
+	phish, _, forward := scenario()
+	fx.seed(t, phish.raw())
+	fx.seed(t, forward.raw())
+	failed := false
+	flaky := workflow.NewStep("flaky", func(_ context.Context, m *workflow.Mail) error {
+		if !failed {
+			failed = true
+			return errors.New("refused once")
+		}
+		return nil
+	})
+	p := workflow.NewPipeline("p", workflow.ParseMail(workflow.MailOptions{}), workflow.WaitForThread(), flaky)
+	r := workflow.NewMailRunner("p", fx.mailbox(t), p, workflow.MailConfig{Concurrency: 1})
+	r.RetryWait = time.Millisecond
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	rep, err := r.Run(ctx)
+	if err != nil {
+		t.Fatalf("run: %v (report %+v)", err, rep)
+	}
+	if rep.Seen != 2 || rep.Skipped != 2 || rep.Failed != 0 {
+		t.Errorf("report %+v, want both messages done", rep)
 	}
 }

@@ -292,7 +292,7 @@ func (r *Runner[I]) processItem(ctx context.Context, item I) itemResult {
 				return res
 			}
 			r.forget(key)
-			res.outcome = outcome
+			res.outcome, res.err = outcome, nil
 			r.log(ctx, slog.LevelInfo, "item done", slog.String("item", key),
 				slog.String("outcome", outcome.String()), slog.Duration("duration", time.Since(start)))
 			return res

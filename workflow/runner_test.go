@@ -319,3 +319,23 @@ func TestRunnerQuarantinesAnItemThatPanics(t *testing.T) {
 		t.Errorf("report %+v, quarantined %v", rep, src.quarantined)
 	}
 }
+
+func TestRunnerItemThatSucceedsOnRetryIsNotFailed(t *testing.T) {
+	t.Parallel()
+	src := newMemSource(2)
+	var calls sync.Map
+	r := newRunner(src, func(_ context.Context, item string) (Outcome, error) {
+		n, _ := calls.LoadOrStore(item, new(atomic.Int32))
+		if n.(*atomic.Int32).Add(1) == 1 && item == "item-000" {
+			return 0, errors.New("refused once")
+		}
+		return Created, nil
+	})
+	rep, err := r.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Created != 2 || rep.Failed != 0 || len(rep.Errors) != 0 {
+		t.Errorf("report %+v, want 2 created and no error", rep)
+	}
+}

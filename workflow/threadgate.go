@@ -20,7 +20,7 @@ import (
 type threadGate struct {
 	mu      sync.Mutex
 	next    uint64
-	seqOf   map[string]uint64 // message id → sequence number, until used
+	seqOf   map[string]uint64 // message id → sequence number
 	entries map[uint64]*gateEntry
 	wake    chan struct{} // closed and replaced whenever an entry changes
 }
@@ -48,18 +48,22 @@ func (g *threadGate) admit(id string) {
 }
 
 // take returns the sequence number of a message about to be processed. A
-// message processed again (a retry within the run) gets a new number,
-// behind every message admitted so far.
+// message processed again (a retry within the run) keeps its place: were it
+// queued behind the messages listed since, it could wait for one that no
+// worker is free to take.
 func (g *threadGate) take(id string) uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if seq, ok := g.seqOf[id]; ok {
-		delete(g.seqOf, id)
-		return seq
+	seq, ok := g.seqOf[id]
+	if !ok {
+		g.next++
+		seq = g.next
+		g.seqOf[id] = seq
 	}
-	g.next++
-	g.entries[g.next] = &gateEntry{}
-	return g.next
+	if g.entries[seq] == nil {
+		g.entries[seq] = &gateEntry{}
+	}
+	return seq
 }
 
 // enter declares the message's keys and waits for its turn.

@@ -84,9 +84,14 @@ func TestThreadGateWaitsForUnparsedEarlierMessages(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}
-	// A retried message is queued behind everything admitted so far.
-	if seq := g.take("early"); seq <= x {
-		t.Errorf("retry got %d, want more than %d", seq, x)
+	// A retried message keeps its place, ahead of the messages listed
+	// after it, whether they were taken by a worker or not.
+	g.admit("later")
+	if seq := g.take("early"); seq != early {
+		t.Errorf("retry got %d, want its first number %d", seq, early)
+	}
+	if err := g.enter(t.Context(), early, []string{"k1"}); err != nil {
+		t.Errorf("a retried message waits for later ones: %v", err)
 	}
 
 }
