@@ -309,17 +309,12 @@ func (a *ArielService) Results(ctx context.Context, id SearchID, offset, limit i
 	if limit <= 0 {
 		limit = DefaultResultsPageSize
 	}
-	h := make(http.Header)
-	h.Set("Range", fmt.Sprintf("items=%d-%d", offset, offset+limit-1))
 	var raw map[string]json.RawMessage
-	header, err := a.c.do(ctx, &request{method: http.MethodGet, path: searchPath(id) + "/results", header: h}, &raw)
+	header, err := a.c.do(ctx, &request{method: http.MethodGet, path: searchPath(id) + "/results", header: rangeHeader(offset, limit)}, &raw)
 	if err != nil {
 		return nil, err
 	}
-	res := &Results{Offset: offset, Total: -1}
-	if n, ok := parseContentRange(header.Get("Content-Range")); ok {
-		res.Total = n
-	}
+	res := &Results{Offset: offset, Total: contentTotal(header)}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)

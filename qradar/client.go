@@ -183,44 +183,63 @@ func call[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	return &v, nil
 }
 
-// listPage fetches the items [offset, offset+limit) of a list endpoint
-// with a Range header and returns them with the total the server gave in
-// Content-Range (-1 when it gave none).
-func listPage[T any](ctx context.Context, c *Client, path string, query url.Values, offset, limit int) ([]T, int, error) {
-	if offset < 0 {
-		return nil, 0, fmt.Errorf("qradar: %w: negative offset %d", ErrInvalidParams, offset)
+// listParams is what a request for a page of a list takes from the list's
+// options: the query (filter, fields, sort) and the bounds of the page.
+type listParams struct {
+	query  url.Values
+	offset int
+	limit  int
+}
+
+// listQuery is the query of a list request.
+func listQuery(filter Filter, fields []string, sort string) url.Values {
+	q := url.Values{}
+	if filter != "" {
+		q.Set("filter", string(filter))
 	}
+	fieldsQuery(q, fields)
+	if sort != "" {
+		q.Set("sort", sort)
+	}
+	return q
+}
+
+// listPage fetches the items [p.offset, p.offset+p.limit) of a list
+// endpoint with a Range header; the page's total is the one the server gave
+// in Content-Range, or -1.
+func listPage[T any](ctx context.Context, c *Client, path string, p listParams) (*Page[T], error) {
+	if p.offset < 0 {
+		return nil, invalidParams("negative offset %d", p.offset)
+	}
+	limit := p.limit
 	if limit <= 0 {
 		limit = DefaultPageSize
 	}
-	h := make(http.Header)
-	h.Set("Range", fmt.Sprintf("items=%d-%d", offset, offset+limit-1))
 	var items []T
-	header, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: query, header: h}, &items)
+	header, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: p.query, header: rangeHeader(p.offset, limit)}, &items)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	total := -1
-	if cr := header.Get("Content-Range"); cr != "" {
-		if n, ok := parseContentRange(cr); ok {
-			total = n
-		}
-	}
-	return items, total, nil
+	return &Page[T]{Items: items, Offset: p.offset, Total: contentTotal(header)}, nil
 }
 
-// listAllOffset iterates over a Range-paged list from start on, size
-// items per request.
-func listAllOffset[T any](ctx context.Context, c *Client, path string, q url.Values, start, size int) iter.Seq2[T, error] {
+// listAll iterates over a Range-paged list from p.offset on, p.limit items
+// per request.
+func listAll[T any](ctx context.Context, c *Client, path string, p listParams) iter.Seq2[T, error] {
+	size := p.limit
 	if size <= 0 {
 		size = DefaultPageSize
 	}
 	return pager.Offset(ctx, size, func(ctx context.Context, offset, size int) ([]T, int, error) {
-		items, total, err := listPage[T](ctx, c, path, q, start+offset, size)
-		if total >= 0 {
-			total = max(0, total-start)
+		page, err := listPage[T](ctx, c, path, listParams{query: p.query, offset: p.offset + offset, limit: size})
+		if err != nil {
+			return nil, 0, err
 		}
-		return items, total, err
+		total := page.Total
+		if total >= 0 {
+			total = max(0, total-p.offset)
+		}
+		return page.Items, total, nil
 	})
 }
 
@@ -231,6 +250,21 @@ func listAllItems[T any](ctx context.Context, c *Client, path string, query url.
 	var items []T
 	_, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: query}, &items)
 	return items, err
+}
+
+// rangeHeader asks for the items [offset, offset+limit).
+func rangeHeader(offset, limit int) http.Header {
+	h := make(http.Header)
+	h.Set("Range", fmt.Sprintf("items=%d-%d", offset, offset+limit-1))
+	return h
+}
+
+// contentTotal is the total of the Content-Range header, or -1.
+func contentTotal(h http.Header) int {
+	if n, ok := parseContentRange(h.Get("Content-Range")); ok {
+		return n
+	}
+	return -1
 }
 
 // parseContentRange reads the total of "items 0-49/120" or "items */3".

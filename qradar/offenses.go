@@ -31,44 +31,24 @@ type OffenseListOptions struct {
 	Limit int
 }
 
-func (o *OffenseListOptions) query() url.Values {
-	q := url.Values{}
+func (o *OffenseListOptions) params() listParams {
 	if o == nil {
-		return q
+		return listParams{query: url.Values{}}
 	}
-	if o.Filter != "" {
-		q.Set("filter", string(o.Filter))
-	}
-	fieldsQuery(q, o.Fields)
-	if o.Sort != "" {
-		q.Set("sort", o.Sort)
-	}
-	return q
+	return listParams{query: listQuery(o.Filter, o.Fields, o.Sort), offset: o.Offset, limit: o.Limit}
 }
 
 // List returns one page of offenses: GET /siem/offenses with a Range
 // header for [opts.Offset, opts.Offset+opts.Limit).
 func (s *OffensesService) List(ctx context.Context, opts *OffenseListOptions) (*Page[Offense], error) {
-	var offset, limit int
-	if opts != nil {
-		offset, limit = opts.Offset, opts.Limit
-	}
-	items, total, err := listPage[Offense](ctx, s.c, "siem/offenses", opts.query(), offset, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &Page[Offense]{Items: items, Offset: offset, Total: total}, nil
+	return listPage[Offense](ctx, s.c, "siem/offenses", opts.params())
 }
 
 // ListAll returns an iterator over every offense the options select,
 // fetched a page at a time from opts.Offset on. It fetches nothing until
 // ranged over and stops at the first error, which it yields.
 func (s *OffensesService) ListAll(ctx context.Context, opts *OffenseListOptions) iter.Seq2[Offense, error] {
-	var o OffenseListOptions
-	if opts != nil {
-		o = *opts
-	}
-	return listAllOffset[Offense](ctx, s.c, "siem/offenses", o.query(), o.Offset, o.Limit)
+	return listAll[Offense](ctx, s.c, "siem/offenses", opts.params())
 }
 
 // Get returns an offense: GET /siem/offenses/{offense_id}. fields, when
@@ -186,16 +166,11 @@ type NoteListOptions struct {
 	Limit int
 }
 
-func (o *NoteListOptions) query() url.Values {
-	q := url.Values{}
+func (o *NoteListOptions) params() listParams {
 	if o == nil {
-		return q
+		return listParams{query: url.Values{}}
 	}
-	if o.Filter != "" {
-		q.Set("filter", string(o.Filter))
-	}
-	fieldsQuery(q, o.Fields)
-	return q
+	return listParams{query: listQuery(o.Filter, o.Fields, ""), offset: o.Offset, limit: o.Limit}
 }
 
 func notesPath(id OffenseID) string { return idPath("siem/offenses", int64(id)) + "/notes" }
@@ -203,24 +178,12 @@ func notesPath(id OffenseID) string { return idPath("siem/offenses", int64(id)) 
 // ListNotes returns one page of an offense's notes: GET
 // /siem/offenses/{offense_id}/notes.
 func (s *OffensesService) ListNotes(ctx context.Context, id OffenseID, opts *NoteListOptions) (*Page[Note], error) {
-	var offset, limit int
-	if opts != nil {
-		offset, limit = opts.Offset, opts.Limit
-	}
-	items, total, err := listPage[Note](ctx, s.c, notesPath(id), opts.query(), offset, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &Page[Note]{Items: items, Offset: offset, Total: total}, nil
+	return listPage[Note](ctx, s.c, notesPath(id), opts.params())
 }
 
 // ListNotesAll returns an iterator over every note of an offense.
 func (s *OffensesService) ListNotesAll(ctx context.Context, id OffenseID, opts *NoteListOptions) iter.Seq2[Note, error] {
-	var o NoteListOptions
-	if opts != nil {
-		o = *opts
-	}
-	return listAllOffset[Note](ctx, s.c, notesPath(id), o.query(), o.Offset, o.Limit)
+	return listAll[Note](ctx, s.c, notesPath(id), opts.params())
 }
 
 // GetNote returns one note: GET /siem/offenses/{offense_id}/notes/{note_id}.
@@ -235,6 +198,5 @@ func (s *OffensesService) AddNote(ctx context.Context, id OffenseID, text string
 	if text == "" {
 		return nil, invalidParams("empty note text")
 	}
-	q := url.Values{"note_text": {text}}
-	return call[Note](ctx, s.c, &request{method: http.MethodPost, path: notesPath(id), query: q})
+	return call[Note](ctx, s.c, &request{method: http.MethodPost, path: notesPath(id), query: url.Values{"note_text": {text}}})
 }

@@ -173,23 +173,11 @@ type AddressListOptions struct {
 	Limit int
 }
 
-func (o *AddressListOptions) bounds() (offset, limit int) {
+func (o *AddressListOptions) params() listParams {
 	if o == nil {
-		return 0, 0
+		return listParams{query: url.Values{}}
 	}
-	return o.Offset, o.Limit
-}
-
-func (o *AddressListOptions) query() url.Values {
-	q := url.Values{}
-	if o == nil {
-		return q
-	}
-	if o.Filter != "" {
-		q.Set("filter", string(o.Filter))
-	}
-	fieldsQuery(q, o.Fields)
-	return q
+	return listParams{query: listQuery(o.Filter, o.Fields, ""), offset: o.Offset, limit: o.Limit}
 }
 
 // SourceAddressesService reads offense source addresses
@@ -204,19 +192,13 @@ func (s *SourceAddressesService) Get(ctx context.Context, id AddressID) (*Source
 
 // List returns one page of source addresses.
 func (s *SourceAddressesService) List(ctx context.Context, opts *AddressListOptions) (*Page[SourceAddress], error) {
-	offset, limit := opts.bounds()
-	items, total, err := listPage[SourceAddress](ctx, s.c, "siem/source_addresses", opts.query(), offset, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &Page[SourceAddress]{Items: items, Offset: offset, Total: total}, nil
+	return listPage[SourceAddress](ctx, s.c, "siem/source_addresses", opts.params())
 }
 
 // ListAll returns an iterator over every source address the options
 // select.
 func (s *SourceAddressesService) ListAll(ctx context.Context, opts *AddressListOptions) iter.Seq2[SourceAddress, error] {
-	offset, limit := opts.bounds()
-	return listAllOffset[SourceAddress](ctx, s.c, "siem/source_addresses", opts.query(), offset, limit)
+	return listAll[SourceAddress](ctx, s.c, "siem/source_addresses", opts.params())
 }
 
 // ByIDs returns the source addresses of ids, one request per batch of ids
@@ -249,19 +231,13 @@ func (s *LocalDestinationAddressesService) Get(ctx context.Context, id AddressID
 
 // List returns one page of local destination addresses.
 func (s *LocalDestinationAddressesService) List(ctx context.Context, opts *AddressListOptions) (*Page[LocalDestinationAddress], error) {
-	offset, limit := opts.bounds()
-	items, total, err := listPage[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", opts.query(), offset, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &Page[LocalDestinationAddress]{Items: items, Offset: offset, Total: total}, nil
+	return listPage[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", opts.params())
 }
 
 // ListAll returns an iterator over every local destination address the
 // options select.
 func (s *LocalDestinationAddressesService) ListAll(ctx context.Context, opts *AddressListOptions) iter.Seq2[LocalDestinationAddress, error] {
-	offset, limit := opts.bounds()
-	return listAllOffset[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", opts.query(), offset, limit)
+	return listAll[LocalDestinationAddress](ctx, s.c, "siem/local_destination_addresses", opts.params())
 }
 
 // ByIDs returns the local destination addresses of ids, in batches as
@@ -300,16 +276,11 @@ type RuleListOptions struct {
 	Limit int
 }
 
-func (o *RuleListOptions) query() url.Values {
-	q := url.Values{}
+func (o *RuleListOptions) params() listParams {
 	if o == nil {
-		return q
+		return listParams{query: url.Values{}}
 	}
-	if o.Filter != "" {
-		q.Set("filter", string(o.Filter))
-	}
-	fieldsQuery(q, o.Fields)
-	return q
+	return listParams{query: listQuery(o.Filter, o.Fields, ""), offset: o.Offset, limit: o.Limit}
 }
 
 // Get returns a rule: GET /analytics/rules/{id}. Building blocks and
@@ -325,24 +296,12 @@ func (s *RulesService) Get(ctx context.Context, id RuleID) (*Rule, error) {
 
 // List returns one page of rules.
 func (s *RulesService) List(ctx context.Context, opts *RuleListOptions) (*Page[Rule], error) {
-	var offset, limit int
-	if opts != nil {
-		offset, limit = opts.Offset, opts.Limit
-	}
-	items, total, err := listPage[Rule](ctx, s.c, "analytics/rules", opts.query(), offset, limit)
-	if err != nil {
-		return nil, err
-	}
-	return &Page[Rule]{Items: items, Offset: offset, Total: total}, nil
+	return listPage[Rule](ctx, s.c, "analytics/rules", opts.params())
 }
 
 // ListAll returns an iterator over every rule the options select.
 func (s *RulesService) ListAll(ctx context.Context, opts *RuleListOptions) iter.Seq2[Rule, error] {
-	var offset, limit int
-	if opts != nil {
-		offset, limit = opts.Offset, opts.Limit
-	}
-	return listAllOffset[Rule](ctx, s.c, "analytics/rules", opts.query(), offset, limit)
+	return listAll[Rule](ctx, s.c, "analytics/rules", opts.params())
 }
 
 // Names returns the name of each of ids that is a rule, from the cache or
