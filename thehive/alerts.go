@@ -288,13 +288,9 @@ func (s *AlertsService) Create(ctx context.Context, in *AlertCreate, opts ...Cal
 	}
 	r := request{method: http.MethodPost, path: "/api/v1/alert", in: b}
 	if len(files) > 0 {
-		jp, err := jsonPart(b)
+		mb, err := multipartBody(b, files)
 		if err != nil {
 			return nil, err
-		}
-		mb, err := httpx.MultipartBody(append([]httpx.Part{jp}, files...))
-		if err != nil {
-			return nil, fmt.Errorf("thehive: %w", err)
 		}
 		r.in, r.body = nil, mb
 	}

@@ -238,11 +238,3 @@ func checkCreate(what string, s Severity, t *TLP, p *PAP, cf CustomFields) error
 	}
 	return cf.valid(what)
 }
-
-func marshalBody(b body) ([]byte, error) {
-	data, err := json.Marshal(b)
-	if err != nil {
-		return nil, invalid("encoding the request: %v", err)
-	}
-	return data, nil
-}

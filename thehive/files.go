@@ -2,6 +2,8 @@ package thehive
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -82,13 +84,18 @@ func remaining(s io.Seeker) (int64, bool) {
 	return end - cur, true
 }
 
-// jsonPart is the "_json" part of TheHive's multipart requests.
-func jsonPart(b body) (httpx.Part, error) {
-	data, err := marshalBody(b)
+// multipartBody returns the body of TheHive's uploads: the JSON of b in a
+// "_json" part, then the files.
+func multipartBody(b body, files []httpx.Part) (*httpx.Body, error) {
+	data, err := json.Marshal(b)
 	if err != nil {
-		return httpx.Part{}, err
+		return nil, invalid("encoding the request: %v", err)
 	}
-	return httpx.Part{Name: "_json", Data: data}, nil
+	mb, err := httpx.MultipartBody(append([]httpx.Part{{Name: "_json", Data: data}}, files...))
+	if err != nil {
+		return nil, fmt.Errorf("thehive: %w", err)
+	}
+	return mb, nil
 }
 
 // Attachment is a file stored by TheHive: the content of a file

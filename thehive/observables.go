@@ -209,17 +209,13 @@ func (s *ObservablesService) create(ctx context.Context, path string, in *Observ
 	}
 	r := request{method: http.MethodPost, path: path, in: b}
 	if in.File != nil {
-		jp, err := jsonPart(b)
-		if err != nil {
-			return nil, err
-		}
 		fp, err := in.File.part("attachment", "observable")
 		if err != nil {
 			return nil, err
 		}
-		mb, err := httpx.MultipartBody([]httpx.Part{jp, fp})
+		mb, err := multipartBody(b, []httpx.Part{fp})
 		if err != nil {
-			return nil, fmt.Errorf("thehive: %w", err)
+			return nil, err
 		}
 		r.in, r.body = nil, mb
 	}

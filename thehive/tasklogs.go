@@ -2,7 +2,6 @@ package thehive
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -89,21 +88,17 @@ func (s *TaskLogsService) Create(ctx context.Context, taskID TaskID, in *LogCrea
 	b.date("includeInTimeline", in.IncludeInTimeline)
 	r := request{method: http.MethodPost, path: path, in: b}
 	if len(in.Attachments) > 0 {
-		jp, err := jsonPart(b)
-		if err != nil {
-			return nil, err
-		}
-		parts := []httpx.Part{jp}
+		parts := make([]httpx.Part, len(in.Attachments))
 		for i := range in.Attachments {
 			p, err := in.Attachments[i].part("attachments", "task log attachment "+strconv.Itoa(i))
 			if err != nil {
 				return nil, err
 			}
-			parts = append(parts, p)
+			parts[i] = p
 		}
-		mb, err := httpx.MultipartBody(parts)
+		mb, err := multipartBody(b, parts)
 		if err != nil {
-			return nil, fmt.Errorf("thehive: %w", err)
+			return nil, err
 		}
 		r.in, r.body = nil, mb
 	}
