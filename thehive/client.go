@@ -454,9 +454,14 @@ func (c *Client) decode(resp *http.Response, r request, out any) error {
 		return fmt.Errorf("thehive: %s %s: empty response (status %d)", r.method, r.path, resp.StatusCode)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("thehive: %s %s: decoding the response: %w", r.method, r.path, err)
+		return r.decodingError(err)
 	}
 	return nil
+}
+
+// decodingError reports an answer to r that is not the JSON expected.
+func (r request) decodingError(err error) error {
+	return fmt.Errorf("thehive: %s %s: decoding the response: %w", r.method, r.path, err)
 }
 
 // ReadError reports a response whose status was 2xx but whose body could
@@ -522,10 +527,5 @@ func (c *Client) RawQuery(ctx context.Context, ops []any, out any, opts ...CallO
 	if len(ops) == 0 {
 		return invalid("empty query")
 	}
-	return c.doJSON(ctx, request{
-		method:     http.MethodPost,
-		path:       "/api/v1/query",
-		in:         map[string]any{"query": ops},
-		idempotent: true,
-	}, out, opts)
+	return c.query(ctx, "", ops, out, opts)
 }

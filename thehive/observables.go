@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -239,7 +238,7 @@ func decodeCreated[T any](raw json.RawMessage, r request) ([]T, error) {
 	if len(raw) > 0 && raw[0] == '[' {
 		var out []T
 		if err := json.Unmarshal(raw, &out); err != nil {
-			return nil, fmt.Errorf("thehive: %s %s: decoding the response: %w", r.method, r.path, err)
+			return nil, r.decodingError(err)
 		}
 		return out, nil
 	}
@@ -249,19 +248,19 @@ func decodeCreated[T any](raw json.RawMessage, r request) ([]T, error) {
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, fmt.Errorf("thehive: %s %s: decoding the response: %w", r.method, r.path, err)
+		return nil, r.decodingError(err)
 	}
 	_, hasS := probe["success"]
 	_, hasF := probe["failure"]
 	if !hasS && !hasF {
 		var one T
 		if err := json.Unmarshal(raw, &one); err != nil {
-			return nil, fmt.Errorf("thehive: %s %s: decoding the response: %w", r.method, r.path, err)
+			return nil, r.decodingError(err)
 		}
 		return []T{one}, nil
 	}
 	if err := json.Unmarshal(raw, &multi); err != nil {
-		return nil, fmt.Errorf("thehive: %s %s: decoding the response: %w", r.method, r.path, err)
+		return nil, r.decodingError(err)
 	}
 	if len(multi.Failure) == 0 {
 		return multi.Success, nil

@@ -274,6 +274,22 @@ func fromOp(getter, id, traversal string) start {
 	return start{map[string]any{"_name": getter, "idOrName": id}, map[string]any{"_name": traversal}}
 }
 
+// query sends the operations ops to the query API (POST /api/v1/query) and
+// decodes the answer into out. label, when set, names the query in the URL
+// (?name=cases).
+func (c *Client) query(ctx context.Context, label string, ops []any, out any, opts []CallOption) error {
+	r := request{
+		method:     http.MethodPost,
+		path:       "/api/v1/query",
+		in:         map[string]any{"query": ops},
+		idempotent: true,
+	}
+	if label != "" {
+		r.query = url.Values{"name": {label}}
+	}
+	return c.doJSON(ctx, r, out, opts)
+}
+
 // find runs a query and decodes its list of results.
 func find[T any](ctx context.Context, c *Client, label string, st start, q *Query, opts []CallOption) ([]T, error) {
 	if err := q.valid(); err != nil {
@@ -281,14 +297,7 @@ func find[T any](ctx context.Context, c *Client, label string, st start, q *Quer
 	}
 	ops := append(append([]any(nil), st...), q.stages()...)
 	var out []T
-	err := c.doJSON(ctx, request{
-		method:     http.MethodPost,
-		path:       "/api/v1/query",
-		query:      url.Values{"name": {label}},
-		in:         map[string]any{"query": ops},
-		idempotent: true,
-	}, &out, opts)
-	if err != nil {
+	if err := c.query(ctx, label, ops, &out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -334,14 +343,7 @@ func count(ctx context.Context, c *Client, label string, st start, f Filter, opt
 	}
 	ops = append(ops, map[string]any{"_name": "count"})
 	var n json.Number
-	err := c.doJSON(ctx, request{
-		method:     http.MethodPost,
-		path:       "/api/v1/query",
-		query:      url.Values{"name": {label}},
-		in:         map[string]any{"query": ops},
-		idempotent: true,
-	}, &n, opts)
-	if err != nil {
+	if err := c.query(ctx, label, ops, &n, opts); err != nil {
 		return 0, err
 	}
 	v, err := strconv.Atoi(n.String())
