@@ -46,3 +46,34 @@ func fetchByIDs[T any, ID ~int64](ctx context.Context, c *Client, path string, i
 	}
 	return out, nil
 }
+
+// idName is an object read with fields=id,name.
+type idName[ID ~int64] struct {
+	ID   ID     `json:"id"`
+	Name string `json:"name"`
+}
+
+// lookupNames returns the name of each of ids that the list endpoint at
+// path has, from names or in batches (filter=id in (...)&fields=id,name),
+// and caches what it read, the ids the endpoint does not have included.
+func lookupNames[ID ~int64](ctx context.Context, c *Client, names *cache[ID, string], path string, ids []ID) (map[ID]string, error) {
+	out := make(map[ID]string, len(ids))
+	missing := names.split(uniqueIDs(ids), out)
+	if len(missing) == 0 {
+		return out, nil
+	}
+	found, err := fetchByIDs[idName[ID]](ctx, c, path, missing, []string{"id", "name"})
+	for _, f := range found {
+		out[f.ID] = f.Name
+		names.put(f.ID, f.Name, true)
+	}
+	if err != nil {
+		return out, err
+	}
+	for _, id := range missing {
+		if _, ok := out[id]; !ok {
+			names.put(id, "", false)
+		}
+	}
+	return out, nil
+}

@@ -61,6 +61,21 @@ func (c *cache[K, V]) put(k K, v V, found bool) {
 	c.m[k] = cacheEntry[V]{v: v, found: found, expires: c.now().Add(c.ttl)}
 }
 
+// split copies into out the cached values of the ids that were found and
+// returns the ids that have no cached lookup.
+func (c *cache[K, V]) split(ids []K, out map[K]V) (missing []K) {
+	for _, id := range ids {
+		if v, found, cached := c.get(id); cached {
+			if found {
+				out[id] = v
+			}
+			continue
+		}
+		missing = append(missing, id)
+	}
+	return missing
+}
+
 // clear forgets every lookup.
 func (c *cache[K, V]) clear() {
 	c.mu.Lock()

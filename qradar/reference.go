@@ -121,16 +121,7 @@ func (s *OffenseTypesService) Get(ctx context.Context, id OffenseTypeID) (*Offen
 // own; types the console does not know are absent from the map.
 func (s *OffenseTypesService) Lookup(ctx context.Context, ids []OffenseTypeID) (map[OffenseTypeID]OffenseType, error) {
 	out := make(map[OffenseTypeID]OffenseType, len(ids))
-	var missing []OffenseTypeID
-	for _, id := range uniqueIDs(ids) {
-		if t, found, cached := s.cache.get(id); cached {
-			if found {
-				out[id] = t
-			}
-			continue
-		}
-		missing = append(missing, id)
-	}
+	missing := s.cache.split(uniqueIDs(ids), out)
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -308,34 +299,7 @@ func (s *RulesService) ListAll(ctx context.Context, opts *RuleListOptions) iter.
 // in batches (filter=id in (...)&fields=id,name). Ids that are not rules
 // (building blocks, anomaly rules) are absent.
 func (s *RulesService) Names(ctx context.Context, ids []RuleID) (map[RuleID]string, error) {
-	out := make(map[RuleID]string, len(ids))
-	var missing []RuleID
-	for _, id := range uniqueIDs(ids) {
-		if name, found, cached := s.names.get(id); cached {
-			if found {
-				out[id] = name
-			}
-			continue
-		}
-		missing = append(missing, id)
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	rules, err := fetchByIDs[Rule](ctx, s.c, "analytics/rules", missing, []string{"id", "name"})
-	for _, r := range rules {
-		out[r.ID] = r.Name
-		s.names.put(r.ID, r.Name, true)
-	}
-	if err != nil {
-		return out, err
-	}
-	for _, id := range missing {
-		if _, ok := out[id]; !ok {
-			s.names.put(id, "", false)
-		}
-	}
-	return out, nil
+	return lookupNames(ctx, s.c, s.names, "analytics/rules", ids)
 }
 
 // ClearCache forgets the cached rule names.
@@ -371,34 +335,7 @@ func (s *DomainsService) List(ctx context.Context, filter Filter) ([]Domain, err
 // Names returns the name of each of ids that is a domain, from the cache
 // or in batches (filter=id in (...)&fields=id,name).
 func (s *DomainsService) Names(ctx context.Context, ids []DomainID) (map[DomainID]string, error) {
-	out := make(map[DomainID]string, len(ids))
-	var missing []DomainID
-	for _, id := range uniqueIDs(ids) {
-		if name, found, cached := s.names.get(id); cached {
-			if found {
-				out[id] = name
-			}
-			continue
-		}
-		missing = append(missing, id)
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	domains, err := fetchByIDs[Domain](ctx, s.c, "config/domain_management/domains", missing, []string{"id", "name"})
-	for _, d := range domains {
-		out[d.ID] = d.Name
-		s.names.put(d.ID, d.Name, true)
-	}
-	if err != nil {
-		return out, err
-	}
-	for _, id := range missing {
-		if _, ok := out[id]; !ok {
-			s.names.put(id, "", false)
-		}
-	}
-	return out, nil
+	return lookupNames(ctx, s.c, s.names, "config/domain_management/domains", ids)
 }
 
 // SystemService reads what the console says about itself.
