@@ -424,10 +424,7 @@ func (s *Server) bulkUpdateAlerts(c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	ids, _ := f.strs("ids")
-	if !f.present("ids") {
-		f.missing("ids")
-	}
+	ids := f.reqStrs("ids")
 	cfs, cfIsList, hasCFs := parseAlertUpdate(f)
 	if err := f.err(); err != nil {
 		return reply{}, err
@@ -485,10 +482,7 @@ func (s *Server) bulkDeleteAlerts(c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	ids, _ := f.strs("ids")
-	if !f.present("ids") {
-		f.missing("ids")
-	}
+	ids := f.reqStrs("ids")
 	if err := f.err(); err != nil {
 		return reply{}, err
 	}
@@ -650,10 +644,7 @@ func (s *Server) bulkMergeAlerts(c *call) (reply, error) {
 		return reply{}, err
 	}
 	caseRef := f.reqStr("caseId")
-	ids, _ := f.strs("alertIds")
-	if !f.present("alertIds") {
-		f.missing("alertIds")
-	}
+	ids := f.reqStrs("alertIds")
 	if err := f.err(); err != nil {
 		return reply{}, err
 	}

@@ -559,10 +559,7 @@ func (s *Server) bulkUpdateCases(c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	ids, _ := f.strs("ids")
-	if !f.present("ids") {
-		f.missing("ids")
-	}
+	ids := f.reqStrs("ids")
 	u := parseCaseUpdate(f)
 	if err := f.err(); err != nil {
 		return reply{}, err

@@ -112,6 +112,16 @@ func (f fields) reqStr(name string) string {
 	return s
 }
 
+// reqStrs reads a required list of strings.
+func (f fields) reqStrs(name string) []string {
+	if !f.present(name) {
+		f.missing(name)
+		return nil
+	}
+	l, _ := f.strs(name)
+	return l
+}
+
 func (f fields) boolean(name string) (bool, bool) {
 	raw, ok := f.m[name]
 	if !ok || isNull(raw) {

@@ -458,10 +458,7 @@ func (s *Server) bulkUpdateObservables(c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	ids, _ := f.strs("ids")
-	if !f.present("ids") {
-		f.missing("ids")
-	}
+	ids := f.reqStrs("ids")
 	parseObservableUpdate(f)
 	if err := f.err(); err != nil {
 		return reply{}, err

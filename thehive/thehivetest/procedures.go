@@ -170,10 +170,7 @@ func (s *Server) deleteProcedures(bulk bool) func(*call) (reply, error) {
 			if err != nil {
 				return reply{}, err
 			}
-			ids, _ = f.strs("ids")
-			if !f.present("ids") {
-				f.missing("ids")
-			}
+			ids = f.reqStrs("ids")
 			if err := f.err(); err != nil {
 				return reply{}, err
 			}

@@ -272,10 +272,7 @@ func (s *Server) bulkUpdateTasks(c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	ids, _ := f.strs("ids")
-	if !f.present("ids") {
-		f.missing("ids")
-	}
+	ids := f.reqStrs("ids")
 	parseTaskUpdate(f)
 	if err := f.err(); err != nil {
 		return reply{}, err

@@ -322,10 +322,7 @@ func (s *Server) applyCaseTemplate(c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	ids, _ := f.strs("ids")
-	if !f.present("ids") {
-		f.missing("ids")
-	}
+	ids := f.reqStrs("ids")
 	ref := f.reqStr("caseTemplate")
 	flag := func(name string) bool { v, _ := f.boolean(name); return v }
 	opts := map[string]bool{}
