@@ -448,11 +448,8 @@ func OffenseEventsAQL(id OffenseID, start time.Time, limit int) string {
 // OffenseEvents returns the first limit events of an offense (see
 // OffenseEventsAQL), with Run.
 func (a *ArielService) OffenseEvents(ctx context.Context, o *Offense, limit int, opts *RunOptions) ([]Event, error) {
-	if o == nil || o.ID <= 0 || o.StartTime.IsZero() {
-		return nil, invalidParams("OffenseEvents needs an offense with its id and start time")
-	}
-	if limit <= 0 {
-		return nil, invalidParams("limit must be positive")
+	if err := checkOffenseSearch("OffenseEvents", o, limit); err != nil {
+		return nil, err
 	}
 	rows, err := a.Run(ctx, OffenseEventsAQL(o.ID, o.StartTime, limit), opts)
 	if err != nil {
@@ -471,6 +468,18 @@ func (a *ArielService) OffenseEvents(ctx context.Context, o *Offense, limit int,
 		}
 	}
 	return events, nil
+}
+
+// checkOffenseSearch checks the arguments of method, a search among an
+// offense's events.
+func checkOffenseSearch(method string, o *Offense, limit int) error {
+	if o == nil || o.ID <= 0 || o.StartTime.IsZero() {
+		return invalidParams("%s needs an offense with its id and start time", method)
+	}
+	if limit <= 0 {
+		return invalidParams("limit must be positive")
+	}
+	return nil
 }
 
 // RemoteDestination is a remote (outside the network hierarchy) address an
@@ -497,11 +506,8 @@ func RemoteDestinationsAQL(id OffenseID, start, stop time.Time, limit int) strin
 // RemoteDestinationsAQL), with Run. An offense whose
 // RemoteDestinationCount is zero is answered without a search.
 func (a *ArielService) RemoteDestinations(ctx context.Context, o *Offense, limit int, opts *RunOptions) ([]RemoteDestination, error) {
-	if o == nil || o.ID <= 0 || o.StartTime.IsZero() {
-		return nil, invalidParams("RemoteDestinations needs an offense with its id and start time")
-	}
-	if limit <= 0 {
-		return nil, invalidParams("limit must be positive")
+	if err := checkOffenseSearch("RemoteDestinations", o, limit); err != nil {
+		return nil, err
 	}
 	if o.RemoteDestinationCount == 0 {
 		return nil, nil
