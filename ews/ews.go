@@ -286,20 +286,11 @@ func (c EWSConfig) validate() (EWSConfig, error) {
 // works, and after a restart it finds a moved message again by its
 // Internet Message-ID in the destination folder.
 type EWSMailbox struct {
-	cfg   EWSConfig
-	hc    *httpx.Client
-	file  string // the endpoint's last path segment, escaped
-	host  string
-	log   *slog.Logger
-	retry xchRetry
-	rank  int
-	moved xchMoved
-
-	folderMu sync.Mutex
-	folders  map[string]string // folder key -> FolderId
-
-	mu     sync.Mutex
-	closed bool
+	xchMailbox
+	cfg  EWSConfig
+	hc   *httpx.Client
+	file string // the endpoint's last path segment, escaped
+	rank int
 }
 
 var _ Mailbox = (*EWSMailbox)(nil)
@@ -362,14 +353,17 @@ func NewEWS(cfg EWSConfig) (*EWSMailbox, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	return &EWSMailbox{
-		cfg:     cfg,
-		hc:      hc,
-		file:    file,
-		host:    hc.BaseURL().Host,
-		log:     cfg.Logger,
-		retry:   newXchRetry(cfg.MaxRetries, cfg.MaxRetryWait, cfg.Logger),
-		rank:    ewsVersions[cfg.ServerVersion],
-		folders: make(map[string]string),
+		xchMailbox: xchMailbox{
+			protocol: "ews",
+			host:     hc.BaseURL().Host,
+			idName:   "an EWS ItemId",
+			log:      cfg.Logger,
+			retry:    newXchRetry(cfg.MaxRetries, cfg.MaxRetryWait, cfg.Logger),
+		},
+		cfg:  cfg,
+		hc:   hc,
+		file: file,
+		rank: ewsVersions[cfg.ServerVersion],
 	}, nil
 }
 
@@ -419,26 +413,9 @@ func (m *EWSMailbox) LogValue() slog.Value {
 // message streams keep working until they are closed. Closing twice is not
 // an error.
 func (m *EWSMailbox) Close() error {
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
+	m.markClosed()
 	m.hc.CloseIdleConnections()
 	return nil
-}
-
-func (m *EWSMailbox) isClosed() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.closed
-}
-
-// opErr wraps err with the server, folder and operation.
-func (m *EWSMailbox) opErr(folder, op string, err error) error {
-	var oe *OpError
-	if errors.As(err, &oe) {
-		return err
-	}
-	return &OpError{Protocol: "ews", Server: m.host, Folder: folder, Op: op, Err: err}
 }
 
 // call sends one SOAP request, with retries, and returns the answer's
@@ -522,10 +499,7 @@ func (m *EWSMailbox) distinguished(id string) string {
 // folderID resolves a configured path to its FolderId, asking the server
 // once per path.
 func (m *EWSMailbox) folderID(ctx context.Context, path string) (string, error) {
-	key := xchFolderKey(path)
-	m.folderMu.Lock()
-	id, ok := m.folders[key]
-	m.folderMu.Unlock()
+	id, ok := m.cachedFolder(path)
 	if ok {
 		return id, nil
 	}
@@ -582,18 +556,8 @@ func (m *EWSMailbox) folderID(ctx context.Context, path string) (string, error) 
 		}
 		parent = `<t:FolderId Id="` + xmlEscape(id) + `"/>`
 	}
-	m.folderMu.Lock()
-	m.folders[key] = id
-	m.folderMu.Unlock()
+	m.rememberFolder(path, id)
 	return id, nil
-}
-
-// forgetFolder drops a remembered FolderId that the server no longer
-// knows (the folder was deleted or recreated).
-func (m *EWSMailbox) forgetFolder(path string) {
-	m.folderMu.Lock()
-	delete(m.folders, xchFolderKey(path))
-	m.folderMu.Unlock()
 }
 
 // ---- listing ----
@@ -638,10 +602,7 @@ func (m *EWSMailbox) listFolder(ctx context.Context, folder string, yield func(M
 		yield(Message{}, m.opErr(folder, op, err))
 		return false
 	}
-	if m.isClosed() {
-		return fail("FindItem", ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return fail("FindItem", err)
 	}
 	id, err := m.folderID(ctx, folder)
@@ -651,10 +612,7 @@ func (m *EWSMailbox) listFolder(ctx context.Context, folder string, yield func(M
 	var ks xchKeyset
 	refreshed := false
 	for {
-		if m.isClosed() {
-			return fail("FindItem", ErrClosed)
-		}
-		if err := ctx.Err(); err != nil {
+		if err := m.ready(ctx); err != nil {
 			return fail("FindItem", err)
 		}
 		items, last, err := m.findItems(ctx, id, ks)
@@ -745,39 +703,6 @@ func (m *EWSMailbox) findItems(ctx context.Context, folderID string, ks xchKeyse
 
 // ---- opening ----
 
-// ewsValidID accepts what an EWS ItemId can look like (base64 text), so
-// that garbage is refused before it is sent.
-func ewsValidID(id MessageID) error {
-	if id == "" {
-		return fmt.Errorf("%w: empty message id", ErrInvalidID)
-	}
-	if len(id) > 1024 {
-		return fmt.Errorf("%w: message id is longer than an EWS ItemId", ErrInvalidID)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("+/=-_", c) >= 0) {
-			return fmt.Errorf("%w: %q is not an EWS ItemId", ErrInvalidID, string(id))
-		}
-	}
-	return nil
-}
-
-// precheck refuses calls on a closed mailbox, with a done context or with
-// an ID that cannot be an ItemId.
-func (m *EWSMailbox) precheck(ctx context.Context, msg Message, op string) error {
-	if m.isClosed() {
-		return m.opErr(msg.Folder, op, ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return m.opErr(msg.Folder, op, err)
-	}
-	if err := ewsValidID(msg.ID); err != nil {
-		return m.opErr(msg.Folder, op, err)
-	}
-	return nil
-}
-
 // Open returns the raw message, decoded from GetItem's MimeContent while it
 // streams. It implements [Mailbox].
 func (m *EWSMailbox) Open(ctx context.Context, msg Message) (io.ReadCloser, error) {
@@ -826,16 +751,12 @@ func (m *EWSMailbox) MarkProcessed(ctx context.Context, msg Message) error {
 // implements [Mailbox].
 func (m *EWSMailbox) Quarantine(ctx context.Context, msg Message, reason string) error {
 	if m.cfg.Quarantine.IsZero() {
-		if err := m.precheck(ctx, msg, "Quarantine"); err != nil {
-			return err
-		}
-		return m.opErr(msg.Folder, "Quarantine", fmt.Errorf("%w: no Quarantine disposition is configured", ErrInvalidConfig))
+		return m.refuseQuarantine(ctx, msg)
 	}
 	if err := m.apply(ctx, msg, m.cfg.Quarantine); err != nil {
 		return err
 	}
-	m.log.LogAttrs(ctx, slog.LevelInfo, "ews: message quarantined",
-		slog.String("server", m.host), slog.String("folder", msg.Folder), slog.String("id", string(msg.ID)), slog.String("reason", reason))
+	m.logQuarantined(ctx, msg, reason)
 	return nil
 }
 

@@ -16,9 +16,128 @@ import (
 	"github.com/synapse-go/synapse/internal/httpx"
 )
 
-// Plumbing shared by the EWS and Microsoft Graph connectors: the retry loop
-// that honours the server's back-off, the memory of moved messages, and
-// configuration checks.
+// Plumbing shared by the EWS and Microsoft Graph connectors: the state and
+// checks both mailboxes hold, the retry loop that honours the server's
+// back-off, the memory of moved messages, and configuration checks.
+
+// xchMailbox is what the EWS and Graph mailboxes share: the server they
+// name in errors and logs, whether they are closed, and the folder ids
+// they have found. Both embed it.
+type xchMailbox struct {
+	protocol string // "ews" or "graph"
+	host     string
+	idName   string // what the server's message ids are called, for errors
+	log      *slog.Logger
+	retry    xchRetry
+	moved    xchMoved
+
+	folderMu sync.Mutex
+	folders  map[string]string // folder key -> the server's folder id
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// markClosed makes later calls fail with ErrClosed.
+func (b *xchMailbox) markClosed() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+}
+
+// ready returns ErrClosed once the mailbox is closed, then ctx's error.
+func (b *xchMailbox) ready(ctx context.Context) error {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+// opErr wraps err with the server, folder and operation, unless it already
+// names them.
+func (b *xchMailbox) opErr(folder, op string, err error) error {
+	var oe *OpError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &OpError{Protocol: b.protocol, Server: b.host, Folder: folder, Op: op, Err: err}
+}
+
+// precheck refuses calls on a closed mailbox, with a done context or with
+// an ID that cannot be one of the server's.
+func (b *xchMailbox) precheck(ctx context.Context, msg Message, op string) error {
+	if err := b.ready(ctx); err != nil {
+		return b.opErr(msg.Folder, op, err)
+	}
+	if err := xchCheckID(msg.ID, b.idName); err != nil {
+		return b.opErr(msg.Folder, op, err)
+	}
+	return nil
+}
+
+// xchCheckID accepts what an EWS ItemId or a Graph message id can look
+// like (base64 text), so that garbage is refused before it is sent. name
+// says what the id is called in errors, such as "an EWS ItemId".
+func xchCheckID(id MessageID, name string) error {
+	if id == "" {
+		return fmt.Errorf("%w: empty message id", ErrInvalidID)
+	}
+	if len(id) > 1024 {
+		return fmt.Errorf("%w: message id is longer than %s", ErrInvalidID, name)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("+/=-_", c) >= 0) {
+			return fmt.Errorf("%w: %q is not %s", ErrInvalidID, string(id), name)
+		}
+	}
+	return nil
+}
+
+// refuseQuarantine is Quarantine's answer when no Quarantine disposition
+// is configured.
+func (b *xchMailbox) refuseQuarantine(ctx context.Context, msg Message) error {
+	if err := b.precheck(ctx, msg, "Quarantine"); err != nil {
+		return err
+	}
+	return b.opErr(msg.Folder, "Quarantine", fmt.Errorf("%w: no Quarantine disposition is configured", ErrInvalidConfig))
+}
+
+// logQuarantined records a quarantined message and the reason, which
+// neither server can store on the message.
+func (b *xchMailbox) logQuarantined(ctx context.Context, msg Message, reason string) {
+	b.log.LogAttrs(ctx, slog.LevelInfo, b.protocol+": message quarantined",
+		slog.String("server", b.host), slog.String("folder", msg.Folder), slog.String("id", string(msg.ID)), slog.String("reason", reason))
+}
+
+// cachedFolder returns the id found earlier for a folder path.
+func (b *xchMailbox) cachedFolder(path string) (string, bool) {
+	b.folderMu.Lock()
+	defer b.folderMu.Unlock()
+	id, ok := b.folders[xchFolderKey(path)]
+	return id, ok
+}
+
+// rememberFolder records the id found for a folder path.
+func (b *xchMailbox) rememberFolder(path, id string) {
+	b.folderMu.Lock()
+	defer b.folderMu.Unlock()
+	if b.folders == nil {
+		b.folders = make(map[string]string)
+	}
+	b.folders[xchFolderKey(path)] = id
+}
+
+// forgetFolder drops a remembered folder id that the server no longer
+// knows (the folder was deleted or recreated).
+func (b *xchMailbox) forgetFolder(path string) {
+	b.folderMu.Lock()
+	defer b.folderMu.Unlock()
+	delete(b.folders, xchFolderKey(path))
+}
 
 // Defaults of the retry settings of EWSConfig and GraphConfig.
 const (

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -214,21 +213,12 @@ func (c GraphConfig) validate() (GraphConfig, error) {
 // the mailbox remembers the ones it moved, and after a restart finds a
 // moved message again by its Internet Message-ID in the destination.
 type GraphMailbox struct {
+	xchMailbox
 	cfg    GraphConfig
 	hc     *httpx.Client
-	host   string
-	log    *slog.Logger
-	retry  xchRetry
 	tokens *graphTokens
 	slots  chan struct{}
-	moved  xchMoved
 	user   string // escaped path segment
-
-	folderMu sync.Mutex
-	folders  map[string]string // folder key -> id
-
-	mu     sync.Mutex
-	closed bool
 }
 
 var _ Mailbox = (*GraphMailbox)(nil)
@@ -242,12 +232,15 @@ func NewGraph(cfg GraphConfig) (*GraphMailbox, error) {
 		return nil, err
 	}
 	m := &GraphMailbox{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		retry:   newXchRetry(cfg.MaxRetries, cfg.MaxRetryWait, cfg.Logger),
-		slots:   make(chan struct{}, cfg.MaxConcurrency),
-		user:    url.PathEscape(cfg.User),
-		folders: make(map[string]string),
+		xchMailbox: xchMailbox{
+			protocol: "graph",
+			idName:   "a Graph message id",
+			log:      cfg.Logger,
+			retry:    newXchRetry(cfg.MaxRetries, cfg.MaxRetryWait, cfg.Logger),
+		},
+		cfg:   cfg,
+		slots: make(chan struct{}, cfg.MaxConcurrency),
+		user:  url.PathEscape(cfg.User),
 	}
 	tokenClient, err := graphTokenClient(cfg)
 	if err != nil {
@@ -426,25 +419,9 @@ func (m *GraphMailbox) LogValue() slog.Value {
 // message streams keep working until they are closed. Closing twice is not
 // an error.
 func (m *GraphMailbox) Close() error {
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
+	m.markClosed()
 	m.hc.CloseIdleConnections()
 	return nil
-}
-
-func (m *GraphMailbox) isClosed() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.closed
-}
-
-func (m *GraphMailbox) opErr(folder, op string, err error) error {
-	var oe *OpError
-	if errors.As(err, &oe) {
-		return err
-	}
-	return &OpError{Protocol: "graph", Server: m.host, Folder: folder, Op: op, Err: err}
 }
 
 // do sends one request, with retries, and hands a 2xx answer to handle,
@@ -530,10 +507,7 @@ type graphFolder struct {
 // folderID resolves a configured path to a folder id, asking the server
 // once per path.
 func (m *GraphMailbox) folderID(ctx context.Context, path string) (string, error) {
-	key := xchFolderKey(path)
-	m.folderMu.Lock()
-	id, ok := m.folders[key]
-	m.folderMu.Unlock()
+	id, ok := m.cachedFolder(path)
 	if ok {
 		return id, nil
 	}
@@ -581,16 +555,8 @@ func (m *GraphMailbox) folderID(ctx context.Context, path string) (string, error
 			return "", m.opErr(path, "GET mailFolders", fmt.Errorf("%w: no folder %q in %q", ErrFolderNotFound, levels[i], strings.Join(levels[:i], "/")))
 		}
 	}
-	m.folderMu.Lock()
-	m.folders[key] = id
-	m.folderMu.Unlock()
+	m.rememberFolder(path, id)
 	return id, nil
-}
-
-func (m *GraphMailbox) forgetFolder(path string) {
-	m.folderMu.Lock()
-	delete(m.folders, xchFolderKey(path))
-	m.folderMu.Unlock()
 }
 
 // ---- listing ----
@@ -652,10 +618,7 @@ func (m *GraphMailbox) listFolder(ctx context.Context, folder string, yield func
 		yield(Message{}, m.opErr(folder, op, err))
 		return false
 	}
-	if m.isClosed() {
-		return fail("GET messages", ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return fail("GET messages", err)
 	}
 	id, err := m.folderID(ctx, folder)
@@ -666,10 +629,7 @@ func (m *GraphMailbox) listFolder(ctx context.Context, folder string, yield func
 	var req *httpx.Request // the page to ask for; nil means from the cursor
 	refreshed := false
 	for {
-		if m.isClosed() {
-			return fail("GET messages", ErrClosed)
-		}
-		if err := ctx.Err(); err != nil {
+		if err := m.ready(ctx); err != nil {
 			return fail("GET messages", err)
 		}
 		if req == nil {
@@ -756,36 +716,6 @@ func (m *GraphMailbox) message(folder string, it graphMessage) Message {
 
 // ---- opening ----
 
-// graphValidID accepts what a Graph message id can look like.
-func graphValidID(id MessageID) error {
-	if id == "" {
-		return fmt.Errorf("%w: empty message id", ErrInvalidID)
-	}
-	if len(id) > 1024 {
-		return fmt.Errorf("%w: message id is longer than a Graph id", ErrInvalidID)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("+/=-_", c) >= 0) {
-			return fmt.Errorf("%w: %q is not a Graph message id", ErrInvalidID, string(id))
-		}
-	}
-	return nil
-}
-
-func (m *GraphMailbox) precheck(ctx context.Context, msg Message, op string) error {
-	if m.isClosed() {
-		return m.opErr(msg.Folder, op, ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return m.opErr(msg.Folder, op, err)
-	}
-	if err := graphValidID(msg.ID); err != nil {
-		return m.opErr(msg.Folder, op, err)
-	}
-	return nil
-}
-
 func (m *GraphMailbox) messagePath(id string) string {
 	return "users/" + m.user + "/messages/" + url.PathEscape(id)
 }
@@ -819,16 +749,12 @@ func (m *GraphMailbox) MarkProcessed(ctx context.Context, msg Message) error {
 // Info level. It implements [Mailbox].
 func (m *GraphMailbox) Quarantine(ctx context.Context, msg Message, reason string) error {
 	if m.cfg.Quarantine.IsZero() {
-		if err := m.precheck(ctx, msg, "Quarantine"); err != nil {
-			return err
-		}
-		return m.opErr(msg.Folder, "Quarantine", fmt.Errorf("%w: no Quarantine disposition is configured", ErrInvalidConfig))
+		return m.refuseQuarantine(ctx, msg)
 	}
 	if err := m.apply(ctx, msg, m.cfg.Quarantine); err != nil {
 		return err
 	}
-	m.log.LogAttrs(ctx, slog.LevelInfo, "graph: message quarantined",
-		slog.String("server", m.host), slog.String("folder", msg.Folder), slog.String("id", string(msg.ID)), slog.String("reason", reason))
+	m.logQuarantined(ctx, msg, reason)
 	return nil
 }
 
