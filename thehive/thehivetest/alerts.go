@@ -142,9 +142,9 @@ func (s *Server) alertRoutes() []*route {
 	return []*route{
 		{method: "POST", pattern: "/api/v1/alert", name: "create alert", perm: "manageAlert/create", handle: s.createAlert},
 		{method: "GET", pattern: "/api/v1/alert/{id}", name: "get alert", handle: s.getAlert},
-		{method: "PATCH", pattern: "/api/v1/alert/{id}", name: "update alert", perm: "manageAlert/update", handle: s.updateAlert},
+		{method: "PATCH", pattern: "/api/v1/alert/{id}", name: "update alert", perm: "manageAlert/update", handle: s.updateAlerts(false)},
 		{method: "DELETE", pattern: "/api/v1/alert/{id}", name: "delete alert", perm: "manageAlert/delete", handle: s.deleteAlert},
-		{method: "PATCH", pattern: "/api/v1/alert/_bulk", name: "bulk update alert", perm: "manageAlert/update", handle: s.bulkUpdateAlerts},
+		{method: "PATCH", pattern: "/api/v1/alert/_bulk", name: "bulk update alert", perm: "manageAlert/update", handle: s.updateAlerts(true)},
 		{method: "POST", pattern: "/api/v1/alert/delete/_bulk", name: "bulk delete alert", perm: "manageAlert/delete", handle: s.bulkDeleteAlerts},
 		{method: "POST", pattern: "/api/v1/alert/{id}/case", name: "create case from alert", perm: "manageAlert/import", handle: s.promoteAlert},
 		{method: "POST", pattern: "/api/v1/alert/{id}/merge/{caseId}", name: "merge alert with case", perm: "manageAlert/import", handle: s.mergeAlert(true)},
@@ -398,53 +398,23 @@ func (c *call) updateAlertWith(st *store, a *alertRec, f fields, cfs []cfInput, 
 	return nil
 }
 
-func (s *Server) updateAlert(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
-	}
-	cfs, cfIsList, hasCFs := parseAlertUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		a, err := c.alertByRef(st, c.param("id"))
+// updateAlerts updates an alert (PATCH /api/v1/alert/{id}) or, in bulk, the
+// alerts of the body's "ids" (PATCH /api/v1/alert/_bulk).
+func (s *Server) updateAlerts(bulk bool) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		f, err := c.fields()
 		if err != nil {
 			return reply{}, err
 		}
-		if err := c.updateAlertWith(st, a, f, cfs, cfIsList, hasCFs); err != nil {
+		ids := c.targets(f, bulk)
+		cfs, cfIsList, hasCFs := parseAlertUpdate(f)
+		if err := f.err(); err != nil {
 			return reply{}, err
 		}
-		return noContent(), nil
-	})
-}
-
-func (s *Server) bulkUpdateAlerts(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
+		return applyAll(c, ids, c.alertByRef, func(st *store, a *alertRec) error {
+			return c.updateAlertWith(st, a, f, cfs, cfIsList, hasCFs)
+		})
 	}
-	ids := f.reqStrs("ids")
-	cfs, cfIsList, hasCFs := parseAlertUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		var list []*alertRec
-		for _, id := range ids {
-			a, err := c.alertByRef(st, id)
-			if err != nil {
-				return reply{}, err
-			}
-			list = append(list, a)
-		}
-		for _, a := range list {
-			if err := c.updateAlertWith(st, a, f, cfs, cfIsList, hasCFs); err != nil {
-				return reply{}, err
-			}
-		}
-		return noContent(), nil
-	})
 }
 
 // deleteAlert removes an alert with its observables, comments, procedures
@@ -486,19 +456,9 @@ func (s *Server) bulkDeleteAlerts(c *call) (reply, error) {
 	if err := f.err(); err != nil {
 		return reply{}, err
 	}
-	return c.write(func(st *store) (reply, error) {
-		var list []*alertRec
-		for _, id := range ids {
-			a, err := c.alertByRef(st, id)
-			if err != nil {
-				return reply{}, err
-			}
-			list = append(list, a)
-		}
-		for _, a := range list {
-			st.deleteAlert(c, a)
-		}
-		return noContent(), nil
+	return applyAll(c, ids, c.alertByRef, func(st *store, a *alertRec) error {
+		st.deleteAlert(c, a)
+		return nil
 	})
 }
 

@@ -139,9 +139,9 @@ func (s *Server) caseRoutes() []*route {
 	return []*route{
 		{method: "POST", pattern: "/api/v1/case", name: "create case", perm: "manageCase/create", handle: s.createCase},
 		{method: "GET", pattern: "/api/v1/case/{id}", name: "get case", handle: s.getCase},
-		{method: "PATCH", pattern: "/api/v1/case/{id}", name: "update case", perm: "manageCase/update", handle: s.updateCase},
+		{method: "PATCH", pattern: "/api/v1/case/{id}", name: "update case", perm: "manageCase/update", handle: s.updateCases(false)},
 		{method: "DELETE", pattern: "/api/v1/case/{id}", name: "delete case", perm: "manageCase/delete", handle: s.deleteCase},
-		{method: "PATCH", pattern: "/api/v1/case/_bulk", name: "bulk update case", perm: "manageCase/update", handle: s.bulkUpdateCases},
+		{method: "PATCH", pattern: "/api/v1/case/_bulk", name: "bulk update case", perm: "manageCase/update", handle: s.updateCases(true)},
 		{method: "POST", pattern: "/api/v1/case/_merge/{ids}", name: "merge cases", perm: "manageCase/merge", handle: s.mergeCases},
 		{method: "POST", pattern: "/api/v1/case/_bulk/caseTemplate", name: "apply case template", perm: "manageCase/update", handle: s.applyCaseTemplate},
 		{method: "DELETE", pattern: "/api/v1/case/{id}/alert/{alertId}", name: "unlink alert", perm: "manageCase/update", handle: s.unlinkAlert},
@@ -518,25 +518,23 @@ func (st *store) closeCaseTasks(c *call, cs *caseRec) {
 	}
 }
 
-func (s *Server) updateCase(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
-	}
-	u := parseCaseUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		cs, err := c.caseByRef(st, c.param("id"))
+// updateCases updates a case (PATCH /api/v1/case/{id}) or, in bulk, the
+// cases of the body's "ids" (PATCH /api/v1/case/_bulk).
+func (s *Server) updateCases(bulk bool) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		f, err := c.fields()
 		if err != nil {
 			return reply{}, err
 		}
-		if err := c.updateCaseWith(st, cs, u); err != nil {
+		ids := c.targets(f, bulk)
+		u := parseCaseUpdate(f)
+		if err := f.err(); err != nil {
 			return reply{}, err
 		}
-		return noContent(), nil
-	})
+		return applyAll(c, ids, c.caseByRef, func(st *store, cs *caseRec) error {
+			return c.updateCaseWith(st, cs, u)
+		})
+	}
 }
 
 func (c *call) updateCaseWith(st *store, cs *caseRec, u caseUpdate) error {
@@ -552,34 +550,6 @@ func (c *call) updateCaseWith(st *store, cs *caseRec, u caseUpdate) error {
 		st.closeCaseTasks(c, cs)
 	}
 	return nil
-}
-
-func (s *Server) bulkUpdateCases(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
-	}
-	ids := f.reqStrs("ids")
-	u := parseCaseUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		var list []*caseRec
-		for _, id := range ids {
-			cs, err := c.caseByRef(st, id)
-			if err != nil {
-				return reply{}, err
-			}
-			list = append(list, cs)
-		}
-		for _, cs := range list {
-			if err := c.updateCaseWith(st, cs, u); err != nil {
-				return reply{}, err
-			}
-		}
-		return noContent(), nil
-	})
 }
 
 func (s *Server) deleteCase(c *call) (reply, error) {

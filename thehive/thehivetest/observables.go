@@ -268,8 +268,8 @@ func (s *Server) observableRoutes() []*route {
 		{method: "POST", pattern: "/api/v1/case/{id}/observable", name: "create observable in case", perm: "manageObservable", handle: s.createObservables("case")},
 		{method: "POST", pattern: "/api/v1/alert/{id}/observable", name: "create artifact in alert", perm: "manageAlert/update", handle: s.createObservables("alert")},
 		{method: "GET", pattern: "/api/v1/observable/{id}", name: "get observable", handle: s.getObservable},
-		{method: "PATCH", pattern: "/api/v1/observable/{id}", name: "update observable", perm: "manageObservable", handle: s.updateObservable},
-		{method: "PATCH", pattern: "/api/v1/observable/_bulk", name: "bulk update observable", perm: "manageObservable", handle: s.bulkUpdateObservables},
+		{method: "PATCH", pattern: "/api/v1/observable/{id}", name: "update observable", perm: "manageObservable", handle: s.updateObservables(false)},
+		{method: "PATCH", pattern: "/api/v1/observable/_bulk", name: "bulk update observable", perm: "manageObservable", handle: s.updateObservables(true)},
 		{method: "DELETE", pattern: "/api/v1/observable/{id}", name: "delete observable", perm: "manageObservable", handle: s.deleteObservable},
 		{method: "GET", pattern: "/api/v1/observable/{id}/attachment/{attachmentId}/download", name: "download attachment", handle: s.downloadObservableAttachment},
 		{method: "GET", pattern: "/api/v1/observable/{id}/attachment/{attachmentId}", name: "download attachment", handle: s.downloadObservableAttachment},
@@ -432,53 +432,24 @@ func (c *call) updateObservableWith(st *store, o *observableRec, f fields) error
 	return nil
 }
 
-func (s *Server) updateObservable(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
-	}
-	parseObservableUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		o, err := c.observableByID(st, c.param("id"))
+// updateObservables updates an observable (PATCH /api/v1/observable/{id})
+// or, in bulk, the observables of the body's "ids" (PATCH
+// /api/v1/observable/_bulk).
+func (s *Server) updateObservables(bulk bool) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		f, err := c.fields()
 		if err != nil {
 			return reply{}, err
 		}
-		if err := c.updateObservableWith(st, o, f); err != nil {
+		ids := c.targets(f, bulk)
+		parseObservableUpdate(f)
+		if err := f.err(); err != nil {
 			return reply{}, err
 		}
-		return noContent(), nil
-	})
-}
-
-func (s *Server) bulkUpdateObservables(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
+		return applyAll(c, ids, c.observableByID, func(st *store, o *observableRec) error {
+			return c.updateObservableWith(st, o, f)
+		})
 	}
-	ids := f.reqStrs("ids")
-	parseObservableUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		var list []*observableRec
-		for _, id := range ids {
-			o, err := c.observableByID(st, id)
-			if err != nil {
-				return reply{}, err
-			}
-			list = append(list, o)
-		}
-		for _, o := range list {
-			if err := c.updateObservableWith(st, o, f); err != nil {
-				return reply{}, err
-			}
-		}
-		return noContent(), nil
-	})
 }
 
 func (s *Server) deleteObservable(c *call) (reply, error) {

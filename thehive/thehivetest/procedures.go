@@ -177,19 +177,9 @@ func (s *Server) deleteProcedures(bulk bool) func(*call) (reply, error) {
 		} else {
 			ids = []string{c.param("id")}
 		}
-		return c.write(func(st *store) (reply, error) {
-			var list []*procedureRec
-			for _, id := range ids {
-				p, err := c.procedureByID(st, id)
-				if err != nil {
-					return reply{}, err
-				}
-				list = append(list, p)
-			}
-			for _, p := range list {
-				st.procedures.remove(p.id)
-			}
-			return noContent(), nil
+		return applyAll(c, ids, c.procedureByID, func(st *store, p *procedureRec) error {
+			st.procedures.remove(p.id)
+			return nil
 		})
 	}
 }

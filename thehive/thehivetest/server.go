@@ -238,6 +238,37 @@ func (c *call) write(fn func(st *store) (reply, error)) (reply, error) {
 	return fn(c.s.st)
 }
 
+// targets returns the ids of the entities an update acts on: the path's
+// {id} or, for a bulk update, the body's required "ids".
+func (c *call) targets(f fields, bulk bool) []string {
+	if bulk {
+		return f.reqStrs("ids")
+	}
+	return []string{c.param("id")}
+}
+
+// applyAll runs fn, under the write lock, on each entity of ids, found with
+// find. Every id is looked up first, so that an unknown one fails the call
+// before anything changes. It answers 204 No Content.
+func applyAll[T any](c *call, ids []string, find func(*store, string) (T, error), fn func(*store, T) error) (reply, error) {
+	return c.write(func(st *store) (reply, error) {
+		list := make([]T, 0, len(ids))
+		for _, id := range ids {
+			x, err := find(st, id)
+			if err != nil {
+				return reply{}, err
+			}
+			list = append(list, x)
+		}
+		for _, x := range list {
+			if err := fn(st, x); err != nil {
+				return reply{}, err
+			}
+		}
+		return noContent(), nil
+	})
+}
+
 // read runs fn under the store's read lock.
 func (c *call) read(fn func(st *store) (reply, error)) (reply, error) {
 	c.s.mu.RLock()

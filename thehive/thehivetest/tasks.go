@@ -138,9 +138,9 @@ func (s *Server) taskRoutes() []*route {
 	return []*route{
 		{method: "POST", pattern: "/api/v1/case/{id}/task", name: "create task", perm: "manageTask", handle: s.createTask},
 		{method: "GET", pattern: "/api/v1/task/{id}", name: "get task", handle: s.getTask},
-		{method: "PATCH", pattern: "/api/v1/task/{id}", name: "update task", perm: "manageTask", handle: s.updateTask},
+		{method: "PATCH", pattern: "/api/v1/task/{id}", name: "update task", perm: "manageTask", handle: s.updateTasks(false)},
 		{method: "DELETE", pattern: "/api/v1/task/{id}", name: "delete task", perm: "manageTask", handle: s.deleteTaskHandler},
-		{method: "PATCH", pattern: "/api/v1/task/_bulk", name: "bulk update", perm: "manageTask", handle: s.bulkUpdateTasks},
+		{method: "PATCH", pattern: "/api/v1/task/_bulk", name: "bulk update", perm: "manageTask", handle: s.updateTasks(true)},
 		{method: "GET", pattern: "/api/v1/task/{id}/actionRequired", name: "is action required", handle: s.taskActions},
 		{method: "PUT", pattern: "/api/v1/task/{id}/actionRequired/{org}", name: "action required", perm: "manageTask", handle: s.setTaskAction(true)},
 		{method: "PUT", pattern: "/api/v1/task/{id}/actionDone/{org}", name: "action done", perm: "manageTask", handle: s.setTaskAction(false)},
@@ -246,53 +246,23 @@ func (c *call) updateTaskWith(st *store, t *taskRec, f fields) error {
 	return nil
 }
 
-func (s *Server) updateTask(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
-	}
-	parseTaskUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		t, err := c.taskByID(st, c.param("id"))
+// updateTasks updates a task (PATCH /api/v1/task/{id}) or, in bulk, the
+// tasks of the body's "ids" (PATCH /api/v1/task/_bulk).
+func (s *Server) updateTasks(bulk bool) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		f, err := c.fields()
 		if err != nil {
 			return reply{}, err
 		}
-		if err := c.updateTaskWith(st, t, f); err != nil {
+		ids := c.targets(f, bulk)
+		parseTaskUpdate(f)
+		if err := f.err(); err != nil {
 			return reply{}, err
 		}
-		return noContent(), nil
-	})
-}
-
-func (s *Server) bulkUpdateTasks(c *call) (reply, error) {
-	f, err := c.fields()
-	if err != nil {
-		return reply{}, err
+		return applyAll(c, ids, c.taskByID, func(st *store, t *taskRec) error {
+			return c.updateTaskWith(st, t, f)
+		})
 	}
-	ids := f.reqStrs("ids")
-	parseTaskUpdate(f)
-	if err := f.err(); err != nil {
-		return reply{}, err
-	}
-	return c.write(func(st *store) (reply, error) {
-		var list []*taskRec
-		for _, id := range ids {
-			t, err := c.taskByID(st, id)
-			if err != nil {
-				return reply{}, err
-			}
-			list = append(list, t)
-		}
-		for _, t := range list {
-			if err := c.updateTaskWith(st, t, f); err != nil {
-				return reply{}, err
-			}
-		}
-		return noContent(), nil
-	})
 }
 
 func (s *Server) deleteTaskHandler(c *call) (reply, error) {
