@@ -2,6 +2,7 @@ package qradartest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 )
 
@@ -102,6 +103,25 @@ func errRange(msg string) apiError {
 func errNotFound(code int, description, msg string) apiError {
 	return apiError{status: 404, code: code, description: description, message: msg}
 }
+
+// missing says how the console answers a request for an object that does
+// not exist: 404, code 1002, its description and "<noun> <id> does not
+// exist".
+type missing struct{ description, noun string }
+
+func (m missing) err(id int64) apiError {
+	return errNotFound(1002, m.description, fmt.Sprintf("%s %d does not exist", m.noun, id))
+}
+
+var (
+	missingOffense          = missing{"No offense was found for the provided offense_id.", "Offense"}
+	missingClosingReason    = missing{"No closing reason was found for the provided closing_reason_id.", "Closing reason"}
+	missingOffenseType      = missing{"The requested offense type cannot be found.", "Offense type"}
+	missingSourceAddress    = missing{"No source address was found for the provided source_address_id.", "Source address"}
+	missingLocalDestination = missing{"No local destination address was found for the provided local_destination_address_id.", "Local destination address"}
+	missingRule             = missing{"The rule does not exist.", "Rule"}
+	missingDomain           = missing{"The domain does not exist.", "Domain"}
+)
 
 func errInternal(description, msg string) apiError {
 	return apiError{status: 500, code: 1020, description: description, message: msg}

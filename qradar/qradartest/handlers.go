@@ -145,6 +145,24 @@ func (s *Server) serveOne(c *call, status int, known map[string]bool, obj map[st
 	writeJSON(c.w, status, sel.project(obj))
 }
 
+// serveByID answers a GET of one object whose id is the path parameter
+// param. find, called with s.mu held, returns the object rendered, or nil
+// when there is none: the answer is then m's 404.
+func (s *Server) serveByID(c *call, param string, fields map[string]bool, m missing, find func(id int64) map[string]any) {
+	id, ok := pathID(c, param)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	obj := find(id)
+	s.mu.Unlock()
+	if obj == nil {
+		writeError(c.w, m.err(id))
+		return
+	}
+	s.serveOne(c, http.StatusOK, fields, obj)
+}
+
 // pathID parses the path parameter name as an integer; it answers the
 // request itself and returns false when it is not one.
 func pathID(c *call, name string) (int64, bool) {

@@ -26,27 +26,18 @@ func (s *Server) listOffenses(c *call) {
 func (s *Server) offenseLocked(c *call, id int64) *Offense {
 	o := s.offenses[id]
 	if o == nil {
-		writeError(c.w, errNotFound(1002, "No offense was found for the provided offense_id.",
-			fmt.Sprintf("Offense %d does not exist", id)))
+		writeError(c.w, missingOffense.err(id))
 	}
 	return o
 }
 
 func (s *Server) getOffense(c *call) {
-	id, ok := pathID(c, "offense_id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	o := s.offenseLocked(c, id)
-	var obj map[string]any
-	if o != nil {
-		obj = o.render()
-	}
-	s.mu.Unlock()
-	if obj != nil {
-		s.serveOne(c, http.StatusOK, offenseFields, obj)
-	}
+	s.serveByID(c, "offense_id", offenseFields, missingOffense, func(id int64) map[string]any {
+		if o := s.offenses[id]; o != nil {
+			return o.render()
+		}
+		return nil
+	})
 }
 
 // updateOffense is POST /siem/offenses/{offense_id}: every argument is a
@@ -262,23 +253,12 @@ func (s *Server) listClosingReasons(c *call) {
 }
 
 func (s *Server) getClosingReason(c *call) {
-	id, ok := pathID(c, "closing_reason_id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	r := s.reasons[id]
-	var obj map[string]any
-	if r != nil {
-		obj = r.render()
-	}
-	s.mu.Unlock()
-	if obj == nil {
-		writeError(c.w, errNotFound(1002, "No closing reason was found for the provided closing_reason_id.",
-			fmt.Sprintf("Closing reason %d does not exist", id)))
-		return
-	}
-	s.serveOne(c, http.StatusOK, closingReasonFields, obj)
+	s.serveByID(c, "closing_reason_id", closingReasonFields, missingClosingReason, func(id int64) map[string]any {
+		if r := s.reasons[id]; r != nil {
+			return r.render()
+		}
+		return nil
+	})
 }
 
 // createClosingReason is POST /siem/offense_closing_reasons?reason=...
@@ -331,23 +311,12 @@ func (s *Server) listOffenseTypes(c *call) {
 }
 
 func (s *Server) getOffenseType(c *call) {
-	id, ok := pathID(c, "offense_type_id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	t := s.types[id]
-	var obj map[string]any
-	if t != nil {
-		obj = t.render()
-	}
-	s.mu.Unlock()
-	if obj == nil {
-		writeError(c.w, errNotFound(1002, "The requested offense type cannot be found.",
-			fmt.Sprintf("Offense type %d does not exist", id)))
-		return
-	}
-	s.serveOne(c, http.StatusOK, offenseTypeFields, obj)
+	s.serveByID(c, "offense_type_id", offenseTypeFields, missingOffenseType, func(id int64) map[string]any {
+		if t := s.types[id]; t != nil {
+			return t.render()
+		}
+		return nil
+	})
 }
 
 func (s *Server) listSourceAddresses(c *call) {
@@ -360,23 +329,13 @@ func (s *Server) listSourceAddresses(c *call) {
 }
 
 func (s *Server) getSourceAddress(c *call) {
-	id, ok := pathID(c, "source_address_id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var obj map[string]any
-	if a := s.sources[id]; a != nil {
-		s.reindexLocked()
-		obj = a.render(mergeIDs(a.OffenseIDs, s.srcOffenses[a.ID]))
-	}
-	s.mu.Unlock()
-	if obj == nil {
-		writeError(c.w, errNotFound(1002, "No source address was found for the provided source_address_id.",
-			fmt.Sprintf("Source address %d does not exist", id)))
-		return
-	}
-	s.serveOne(c, http.StatusOK, sourceAddressFields, obj)
+	s.serveByID(c, "source_address_id", sourceAddressFields, missingSourceAddress, func(id int64) map[string]any {
+		if a := s.sources[id]; a != nil {
+			s.reindexLocked()
+			return a.render(mergeIDs(a.OffenseIDs, s.srcOffenses[a.ID]))
+		}
+		return nil
+	})
 }
 
 func (s *Server) listLocalDestinations(c *call) {
@@ -389,23 +348,13 @@ func (s *Server) listLocalDestinations(c *call) {
 }
 
 func (s *Server) getLocalDestination(c *call) {
-	id, ok := pathID(c, "local_destination_address_id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var obj map[string]any
-	if a := s.locals[id]; a != nil {
-		s.reindexLocked()
-		obj = a.render(mergeIDs(a.OffenseIDs, s.dstOffenses[a.ID]))
-	}
-	s.mu.Unlock()
-	if obj == nil {
-		writeError(c.w, errNotFound(1002, "No local destination address was found for the provided local_destination_address_id.",
-			fmt.Sprintf("Local destination address %d does not exist", id)))
-		return
-	}
-	s.serveOne(c, http.StatusOK, localDestinationFields, obj)
+	s.serveByID(c, "local_destination_address_id", localDestinationFields, missingLocalDestination, func(id int64) map[string]any {
+		if a := s.locals[id]; a != nil {
+			s.reindexLocked()
+			return a.render(mergeIDs(a.OffenseIDs, s.dstOffenses[a.ID]))
+		}
+		return nil
+	})
 }
 
 func (s *Server) listRules(c *call) {
@@ -415,21 +364,12 @@ func (s *Server) listRules(c *call) {
 }
 
 func (s *Server) getRule(c *call) {
-	id, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var obj map[string]any
-	if r := s.rules[id]; r != nil {
-		obj = r.render()
-	}
-	s.mu.Unlock()
-	if obj == nil {
-		writeError(c.w, errNotFound(1002, "The rule does not exist.", fmt.Sprintf("Rule %d does not exist", id)))
-		return
-	}
-	s.serveOne(c, http.StatusOK, ruleFields, obj)
+	s.serveByID(c, "id", ruleFields, missingRule, func(id int64) map[string]any {
+		if r := s.rules[id]; r != nil {
+			return r.render()
+		}
+		return nil
+	})
 }
 
 func (s *Server) listDomains(c *call) {
@@ -439,21 +379,12 @@ func (s *Server) listDomains(c *call) {
 }
 
 func (s *Server) getDomain(c *call) {
-	id, ok := pathID(c, "domain_id")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	var obj map[string]any
-	if d := s.domains[id]; d != nil {
-		obj = d.render()
-	}
-	s.mu.Unlock()
-	if obj == nil {
-		writeError(c.w, errNotFound(1002, "The domain does not exist.", fmt.Sprintf("Domain %d does not exist", id)))
-		return
-	}
-	s.serveOne(c, http.StatusOK, domainFields, obj)
+	s.serveByID(c, "domain_id", domainFields, missingDomain, func(id int64) map[string]any {
+		if d := s.domains[id]; d != nil {
+			return d.render()
+		}
+		return nil
+	})
 }
 
 func (s *Server) about(c *call) {
