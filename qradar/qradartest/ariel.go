@@ -78,9 +78,8 @@ var (
 
 // listDatabases answers the Ariel database names.
 func (s *Server) listDatabases(c *call) {
-	rng, err := parseRange(c.r.Header.Get("Range"))
-	if err != nil {
-		writeError(c.w, errRange(err.Error()))
+	rng, ok := requestRange(c)
+	if !ok {
 		return
 	}
 	dbs := []string{"events", "flows"}
@@ -91,9 +90,8 @@ func (s *Server) listDatabases(c *call) {
 
 // listSearches answers the ids of the searches, as a JSON array of strings.
 func (s *Server) listSearches(c *call) {
-	rng, err := parseRange(c.r.Header.Get("Range"))
-	if err != nil {
-		writeError(c.w, errRange(err.Error()))
+	rng, ok := requestRange(c)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -340,9 +338,8 @@ func (s *Server) deleteSearch(c *call) {
 // searchResults is GET /ariel/searches/{search_id}/results:
 // {"events": [...]} (or "flows"), paged by Range.
 func (s *Server) searchResults(c *call) {
-	rng, err := parseRange(c.r.Header.Get("Range"))
-	if err != nil {
-		writeError(c.w, errRange(err.Error()))
+	rng, ok := requestRange(c)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

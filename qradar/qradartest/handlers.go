@@ -62,9 +62,8 @@ type listSpec struct {
 // called with s.mu held.
 func (s *Server) serveList(c *call, spec listSpec, source func(filter node) []map[string]any) {
 	q := c.r.URL.Query()
-	rng, err := parseRange(c.r.Header.Get("Range"))
-	if err != nil {
-		writeError(c.w, errRange(err.Error()))
+	rng, ok := requestRange(c)
+	if !ok {
 		return
 	}
 	var filter node
@@ -73,6 +72,7 @@ func (s *Server) serveList(c *call, spec listSpec, source func(filter node) []ma
 		if filterable == nil {
 			filterable = spec.fields
 		}
+		var err error
 		if filter, err = parseFilter(f, filterable); err != nil {
 			writeError(c.w, errFilter(err.Error()))
 			return
@@ -80,6 +80,7 @@ func (s *Server) serveList(c *call, spec listSpec, source func(filter node) []ma
 	}
 	var keys []sortKey
 	if srt := q.Get("sort"); srt != "" && spec.sortable != nil {
+		var err error
 		if keys, err = parseSort(srt, spec.sortable); err != nil {
 			e := spec.sortErr
 			e.message = err.Error()
@@ -115,6 +116,17 @@ func (s *Server) serveList(c *call, spec listSpec, source func(filter node) []ma
 	}
 	c.w.Header().Set("Content-Range", cr)
 	writeJSON(c.w, http.StatusOK, page)
+}
+
+// requestRange parses the Range header; it answers the request itself and
+// returns false when the header is not valid.
+func requestRange(c *call) (itemRange, bool) {
+	rng, err := parseRange(c.r.Header.Get("Range"))
+	if err != nil {
+		writeError(c.w, errRange(err.Error()))
+		return itemRange{}, false
+	}
+	return rng, true
 }
 
 // fieldSelection parses the fields parameter; it answers the request
