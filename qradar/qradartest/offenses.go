@@ -398,7 +398,7 @@ func (s *Server) about(c *call) {
 
 func (s *Server) helpVersions(c *call) {
 	s.mu.Lock()
-	versions := append([]string(nil), s.versions...)
+	versions := slices.Clone(s.versions)
 	s.mu.Unlock()
 	spec := listSpec{fields: keySet("id", "version", "deprecated", "removed", "root_resource_ids")}
 	s.serveList(c, spec, func(node) []map[string]any {
@@ -432,14 +432,7 @@ func (s *Server) reindexLocked() {
 
 // mergeIDs returns the sorted union of a and b.
 func mergeIDs(a, b []int64) []int64 {
-	seen := make(map[int64]bool, len(a)+len(b))
-	var out []int64
-	for _, v := range append(append([]int64(nil), a...), b...) {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
+	out := slices.Concat(a, b)
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }

@@ -5,13 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,11 +179,9 @@ func New(opts ...Option) *Server {
 		rng:           rand.New(rand.NewPCG(1, 2)),
 	}
 	for _, t := range stockOffenseTypes {
-		t := t
 		s.types[t.ID] = &t
 	}
 	for _, c := range stockClosingReasons {
-		c := c
 		s.reasons[c.ID] = &c
 		s.lastReason = max(s.lastReason, c.ID)
 	}
@@ -302,11 +300,7 @@ func (s *Server) Requests(route string) int {
 func (s *Server) RequestCounts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.counts))
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.counts)
 }
 
 // ResetRequestCounts sets every request count back to zero.
@@ -516,12 +510,7 @@ func (s *Server) checkVersion(v string) (apiError, bool) {
 
 // sortedKeys returns the keys of m in ascending order.
 func sortedKeys[V any](m map[int64]V) []int64 {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // errDuplicate is returned by the Add methods for an id already in use.
