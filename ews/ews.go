@@ -418,10 +418,10 @@ func (m *EWSMailbox) Close() error {
 	return nil
 }
 
-// call sends one SOAP request, with retries, and returns the answer's
-// response messages. The answer of a read is bounded in size: only GetItem
-// with MimeContent streams, through openMime.
-func (m *EWSMailbox) call(ctx context.Context, op string, idempotent bool, body []byte) ([]ewsResponseMessage, error) {
+// call sends one single-item SOAP request, with retries, and returns the
+// answer's only response message, or its error. The answer is bounded in
+// size: only GetItem with MimeContent streams, through ewsOpenMime.
+func (m *EWSMailbox) call(ctx context.Context, op string, idempotent bool, body []byte) (*ewsResponseMessage, error) {
 	var msgs []ewsResponseMessage
 	err := m.retry.do(ctx, op, idempotent, func(ctx context.Context) error {
 		resp, err := m.hc.Do(ctx, m.soapRequest(op, body))
@@ -431,7 +431,7 @@ func (m *EWSMailbox) call(ctx context.Context, op string, idempotent bool, body 
 		defer resp.Body.Close()
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxEWSAnswer+1))
 		if err != nil {
-			return &httpx.TransportError{Name: "ews", Method: http.MethodPost, URL: m.hc.BaseURL().String(), Attempts: 1, Err: err}
+			return m.brokenAnswer(err)
 		}
 		if len(data) > maxEWSAnswer {
 			return fmt.Errorf("the %s answer is larger than %d bytes", op, maxEWSAnswer)
@@ -451,7 +451,22 @@ func (m *EWSMailbox) call(ctx context.Context, op string, idempotent bool, body 
 		}
 		return nil
 	})
-	return msgs, err
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) != 1 {
+		return nil, fmt.Errorf("the %s answer holds %d response messages, want 1", op, len(msgs))
+	}
+	if !msgs[0].ok() {
+		return nil, msgs[0].err()
+	}
+	return &msgs[0], nil
+}
+
+// brokenAnswer reports an answer whose stream broke: a transport error,
+// which an idempotent request retries.
+func (m *EWSMailbox) brokenAnswer(err error) error {
+	return &httpx.TransportError{Name: "ews", Method: http.MethodPost, URL: m.hc.BaseURL().String(), Attempts: 1, Err: err}
 }
 
 // maxEWSAnswer bounds the answers read whole (everything but MimeContent).
@@ -464,18 +479,6 @@ func (m *EWSMailbox) soapRequest(op string, body []byte) *httpx.Request {
 		Header: http.Header{"Soapaction": {`"` + ewsNSMessages + "/" + op + `"`}},
 		Body:   httpx.BytesBody("text/xml; charset=utf-8", body),
 	}
-}
-
-// single returns the only response message of a one-item request, or its
-// error.
-func single(msgs []ewsResponseMessage, op string) (*ewsResponseMessage, error) {
-	if len(msgs) != 1 {
-		return nil, fmt.Errorf("the %s answer holds %d response messages, want 1", op, len(msgs))
-	}
-	if !msgs[0].ok() {
-		return nil, msgs[0].err()
-	}
-	return &msgs[0], nil
 }
 
 // ---- folders ----
@@ -509,11 +512,7 @@ func (m *EWSMailbox) folderID(ctx context.Context, path string) (string, error) 
 	if strings.EqualFold(levels[0], "Inbox") {
 		env := m.envelope().raw(`<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>`).
 			raw(m.distinguished("inbox")).raw(`</m:FolderIds></m:GetFolder>`)
-		msgs, err := m.call(ctx, "GetFolder", true, env.bytes())
-		if err != nil {
-			return "", m.opErr(path, "GetFolder", err)
-		}
-		msg, err := single(msgs, "GetFolder")
+		msg, err := m.call(ctx, "GetFolder", true, env.bytes())
 		if err != nil {
 			return "", m.opErr(path, "GetFolder", err)
 		}
@@ -533,11 +532,7 @@ func (m *EWSMailbox) folderID(ctx context.Context, path string) (string, error) 
 			`<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="folder:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="`).
 			text(levels[i]).raw(`"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction><m:ParentFolderIds>`).
 			raw(parent).raw(`</m:ParentFolderIds></m:FindFolder>`)
-		msgs, err := m.call(ctx, "FindFolder", true, env.bytes())
-		if err != nil {
-			return "", m.opErr(path, "FindFolder", err)
-		}
-		msg, err := single(msgs, "FindFolder")
+		msg, err := m.call(ctx, "FindFolder", true, env.bytes())
 		if err != nil {
 			return "", m.opErr(path, "FindFolder", err)
 		}
@@ -686,11 +681,7 @@ func (m *EWSMailbox) findItems(ctx context.Context, folderID string, ks xchKeyse
 	}
 	env.raw(`<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:DateTimeReceived"/></t:FieldOrder></m:SortOrder>`)
 	env.raw(`<m:ParentFolderIds><t:FolderId Id="`).text(folderID).raw(`"/></m:ParentFolderIds></m:FindItem>`)
-	msgs, err := m.call(ctx, "FindItem", true, env.bytes())
-	if err != nil {
-		return nil, false, err
-	}
-	msg, err := single(msgs, "FindItem")
+	msg, err := m.call(ctx, "FindItem", true, env.bytes())
 	if err != nil {
 		return nil, false, err
 	}
@@ -723,9 +714,8 @@ func (m *EWSMailbox) Open(ctx context.Context, msg Message) (io.ReadCloser, erro
 		if err != nil {
 			var se *ServerError
 			if !errors.As(err, &se) {
-				// A broken stream before the content started: retryable
-				// as a transport error.
-				return &httpx.TransportError{Name: "ews", Method: http.MethodPost, URL: m.hc.BaseURL().String(), Attempts: 1, Err: err}
+				// A broken stream before the content started.
+				return m.brokenAnswer(err)
 			}
 			return err
 		}
@@ -775,11 +765,7 @@ func (m *EWSMailbox) itemState(ctx context.Context, id string) (ewsItemState, er
 		`<t:FieldURI FieldURI="item:ParentFolderId"/><t:FieldURI FieldURI="item:Categories"/>` +
 		`<t:FieldURI FieldURI="message:InternetMessageId"/><t:FieldURI FieldURI="message:IsRead"/>` +
 		`</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="`).text(id).raw(`"/></m:ItemIds></m:GetItem>`)
-	msgs, err := m.call(ctx, "GetItem", true, env.bytes())
-	if err != nil {
-		return ewsItemState{}, err
-	}
-	msg, err := single(msgs, "GetItem")
+	msg, err := m.call(ctx, "GetItem", true, env.bytes())
 	if err != nil {
 		return ewsItemState{}, err
 	}
@@ -810,11 +796,7 @@ func (m *EWSMailbox) findMoved(ctx context.Context, folder, messageID string) (e
 		`<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="message:InternetMessageId"/><t:FieldURIOrConstant><t:Constant Value="`).
 		text(messageID).raw(`"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>` +
 		`<m:ParentFolderIds><t:FolderId Id="`).text(folderID).raw(`"/></m:ParentFolderIds></m:FindItem>`)
-	msgs, err := m.call(ctx, "FindItem", true, env.bytes())
-	if err != nil {
-		return ewsItemState{}, err
-	}
-	msg, err := single(msgs, "FindItem")
+	msg, err := m.call(ctx, "FindItem", true, env.bytes())
 	if err != nil {
 		return ewsItemState{}, err
 	}
@@ -909,11 +891,7 @@ func (m *EWSMailbox) update(ctx context.Context, st *ewsItemState, d Disposition
 	}
 	env.raw(`"/><t:Updates>` + updates.String() + `</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`)
 	// Setting fields to fixed values may be repeated safely.
-	msgs, err := m.call(ctx, "UpdateItem", true, env.bytes())
-	if err != nil {
-		return err
-	}
-	msg, err := single(msgs, "UpdateItem")
+	msg, err := m.call(ctx, "UpdateItem", true, env.bytes())
 	if err != nil {
 		return err
 	}
@@ -938,12 +916,8 @@ func (m *EWSMailbox) move(ctx context.Context, st ewsItemState, destPath, dest s
 	}
 	body := env.raw(`</m:MoveItem>`).bytes()
 	for attempt := 0; ; attempt++ {
-		msgs, err := m.call(ctx, "MoveItem", false, body)
+		msg, err := m.call(ctx, "MoveItem", false, body)
 		if err == nil {
-			msg, err := single(msgs, "MoveItem")
-			if err != nil {
-				return "", err
-			}
 			if len(msg.Items.List) > 0 {
 				return msg.Items.List[0].ItemID.ID, nil
 			}
