@@ -327,15 +327,11 @@ func (c *call) updateAlertWith(st *store, a *alertRec, f fields, cfs []cfInput, 
 			*dst, d[k] = v, nullable(v)
 		}
 	}
-	if f.has("assignee") {
-		login := ""
-		if v, ok := f.str("assignee"); ok && v != "" {
-			u := st.orgUser(v, c.orgID)
-			if u == nil {
-				return errNotFound("User")
-			}
-			login = u.login
-		}
+	login, set, err := c.assigneeUpdate(st, f)
+	if err != nil {
+		return err
+	}
+	if set {
 		next.assignee, d["assignee"] = login, nullable(login)
 	}
 	for k, dst := range map[string]*int64{"severity": &next.severity, "tlp": &next.tlp, "pap": &next.pap} {
@@ -355,18 +351,7 @@ func (c *call) updateAlertWith(st *store, a *alertRec, f fields, cfs []cfInput, 
 	if v, ok := f.boolean("flag"); ok {
 		next.flag = v
 	}
-	if tags, ok := f.strs("tags"); ok {
-		next.tags = tagSet(tags)
-		d["tags"] = strList(next.tags)
-	}
-	if tags, ok := f.strs("addTags"); ok {
-		next.tags = tagSet(next.tags, tags)
-		d["tags"] = strList(next.tags)
-	}
-	if tags, ok := f.strs("removeTags"); ok {
-		next.tags = removeTags(next.tags, tags)
-		d["tags"] = strList(next.tags)
-	}
+	next.tags = updateTags(f, next.tags, d)
 	if hasCFs {
 		values, err := st.resolveCustomFields(cfs)
 		if err != nil {

@@ -401,17 +401,12 @@ func parseCaseUpdate(f fields) caseUpdate {
 func (u caseUpdate) apply(c *call, st *store, cs *caseRec) (map[string]any, error) {
 	f := u.f
 	d := map[string]any{}
-	if f.has("assignee") {
-		login := ""
-		if v, ok := f.str("assignee"); ok && v != "" {
-			usr := st.orgUser(v, c.orgID)
-			if usr == nil {
-				return nil, errNotFound("User")
-			}
-			login = usr.login
-		}
-		cs.assignee = login
-		d["assignee"] = nullable(login)
+	login, set, err := c.assigneeUpdate(st, f)
+	if err != nil {
+		return nil, err
+	}
+	if set {
+		cs.assignee, d["assignee"] = login, nullable(login)
 	}
 	if u.hasCFs {
 		values, err := st.resolveCustomFields(u.cfs)
@@ -450,18 +445,7 @@ func (u caseUpdate) apply(c *call, st *store, cs *caseRec) (map[string]any, erro
 	if v, ok := f.boolean("flag"); ok {
 		cs.flag, d["flag"] = v, v
 	}
-	if tags, ok := f.strs("tags"); ok {
-		cs.tags = tagSet(tags)
-		d["tags"] = strList(cs.tags)
-	}
-	if tags, ok := f.strs("addTags"); ok {
-		cs.tags = tagSet(cs.tags, tags)
-		d["tags"] = strList(cs.tags)
-	}
-	if tags, ok := f.strs("removeTags"); ok {
-		cs.tags = removeTags(cs.tags, tags)
-		d["tags"] = strList(cs.tags)
-	}
+	cs.tags = updateTags(f, cs.tags, d)
 	if f.has("summary") {
 		v, _ := f.str("summary")
 		cs.summary, d["summary"] = v, nullable(v)

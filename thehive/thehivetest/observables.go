@@ -402,18 +402,7 @@ func (c *call) updateObservableWith(st *store, o *observableRec, f fields) error
 	if v, ok := f.integer("pap"); ok {
 		o.pap, d["pap"] = v, v
 	}
-	if tags, ok := f.strs("tags"); ok {
-		o.tags = tagSet(tags)
-		d["tags"] = strList(o.tags)
-	}
-	if tags, ok := f.strs("addTags"); ok {
-		o.tags = tagSet(o.tags, tags)
-		d["tags"] = strList(o.tags)
-	}
-	if tags, ok := f.strs("removeTags"); ok {
-		o.tags = removeTags(o.tags, tags)
-		d["tags"] = strList(o.tags)
-	}
+	o.tags = updateTags(f, o.tags, d)
 	if v, ok := f.boolean("ioc"); ok {
 		o.ioc, d["ioc"] = v, v
 	}

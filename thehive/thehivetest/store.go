@@ -218,6 +218,25 @@ func removeTags(tags, drop []string) []string {
 	return out
 }
 
+// updateTags applies the "tags" (a new list), "addTags" and "removeTags" of
+// an update to tags, and records the result in the event details d.
+func updateTags(f fields, tags []string, d map[string]any) []string {
+	changed := false
+	if l, ok := f.strs("tags"); ok {
+		tags, changed = tagSet(l), true
+	}
+	if l, ok := f.strs("addTags"); ok {
+		tags, changed = tagSet(tags, l), true
+	}
+	if l, ok := f.strs("removeTags"); ok {
+		tags, changed = removeTags(tags, l), true
+	}
+	if changed {
+		d["tags"] = strList(tags)
+	}
+	return tags
+}
+
 // strList renders a list of strings as JSON values.
 func strList(l []string) []any {
 	out := make([]any, len(l))

@@ -198,15 +198,11 @@ func parseTaskUpdate(f fields) {
 
 func (c *call) updateTaskWith(st *store, t *taskRec, f fields) error {
 	d := map[string]any{}
-	if f.has("assignee") {
-		login := ""
-		if v, ok := f.str("assignee"); ok && v != "" {
-			u := st.orgUser(v, c.orgID)
-			if u == nil {
-				return errNotFound("User")
-			}
-			login = u.login
-		}
+	login, set, err := c.assigneeUpdate(st, f)
+	if err != nil {
+		return err
+	}
+	if set {
 		t.assignee, d["assignee"] = login, nullable(login)
 	}
 	if v, ok := f.str("title"); ok {

@@ -150,6 +150,24 @@ func (st *store) orgUser(ref, orgID string) *userRec {
 	return u
 }
 
+// assigneeUpdate reads the "assignee" of an update: set is false when the
+// update does not name one; login is the member of the organisation it
+// names, or "" to unassign (null or an empty string). A user who is not a
+// member is a 404.
+func (c *call) assigneeUpdate(st *store, f fields) (login string, set bool, err error) {
+	if !f.has("assignee") {
+		return "", false, nil
+	}
+	if v, ok := f.str("assignee"); ok && v != "" {
+		u := st.orgUser(v, c.orgID)
+		if u == nil {
+			return "", false, errNotFound("User")
+		}
+		return u.login, true, nil
+	}
+	return "", true, nil
+}
+
 func (st *store) profile(name string) *profileRec {
 	for _, p := range st.profiles.byID {
 		if p.name == name {
