@@ -80,6 +80,26 @@ func view(_ *call, _ *store, r record) map[string]any { return r.meta().view }
 
 // queryKinds builds the entity kinds of the query API.
 func queryKinds() map[string]*kind {
+	// Traversals of several kinds: the children of cases and alerts, the
+	// attachments of whatever owns them, the users a case or a task can be
+	// assigned to, and shares, which the fake does not keep.
+	observables := traversal{"Observable", func(_ *call, st *store, from []record) []record {
+		return childrenOf(&st.observables, from, func(o *observableRec) string { return o.parentID })
+	}}
+	comments := traversal{"Comment", func(_ *call, st *store, from []record) []record {
+		return childrenOf(&st.comments, from, func(cm *commentRec) string { return cm.parentID })
+	}}
+	procedures := traversal{"Procedure", func(_ *call, st *store, from []record) []record {
+		return childrenOf(&st.procedures, from, func(p *procedureRec) string { return p.parentID })
+	}}
+	attachments := traversal{"Attachment", func(_ *call, st *store, from []record) []record {
+		return childrenOf(&st.attachments, from, func(a *attachmentRec) string { return a.ownerID })
+	}}
+	assignableUsers := traversal{"User", func(c *call, st *store, _ []record) []record {
+		return as(st.users.filter(func(u *userRec) bool { _, m := u.orgs[c.orgID]; return m && !u.locked }))
+	}}
+	noShares := traversal{"Share", func(*call, *store, []record) []record { return nil }}
+
 	k := map[string]*kind{}
 	k["Case"] = &kind{
 		label: "Case",
@@ -98,18 +118,14 @@ func queryKinds() map[string]*kind {
 		},
 		extra: caseExtra,
 		traversals: map[string]traversal{
-			"observables": {"Observable", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.observables, from, func(o *observableRec) string { return o.parentID })
-			}},
+			"observables": observables,
 			"tasks": {"Task", func(_ *call, st *store, from []record) []record {
 				return childrenOf(&st.tasks, from, func(t *taskRec) string { return t.caseID })
 			}},
 			"alerts": {"Alert", func(_ *call, st *store, from []record) []record {
 				return childrenOf(&st.alerts, from, func(a *alertRec) string { return a.caseID })
 			}},
-			"comments": {"Comment", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.comments, from, func(cm *commentRec) string { return cm.parentID })
-			}},
+			"comments": comments,
 			"allComments": {"Comment", func(_ *call, st *store, from []record) []record {
 				parents := idSet(from)
 				for _, a := range st.alerts.byID {
@@ -119,20 +135,14 @@ func queryKinds() map[string]*kind {
 				}
 				return as(st.comments.filter(func(cm *commentRec) bool { return parents[cm.parentID] }))
 			}},
-			"procedures": {"Procedure", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.procedures, from, func(p *procedureRec) string { return p.parentID })
-			}},
-			"attachments": {"Attachment", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.attachments, from, func(a *attachmentRec) string { return a.ownerID })
-			}},
+			"procedures":  procedures,
+			"attachments": attachments,
 			"pages": {"Page", func(_ *call, st *store, from []record) []record {
 				return childrenOf(&st.pages, from, func(p *pageRec) string { return p.caseID })
 			}},
-			"shares":        {"Share", func(*call, *store, []record) []record { return nil }},
-			"organisations": {"Organisation", orgOf},
-			"assignableUsers": {"User", func(c *call, st *store, _ []record) []record {
-				return as(st.users.filter(func(u *userRec) bool { _, m := u.orgs[c.orgID]; return m && !u.locked }))
-			}},
+			"shares":          noShares,
+			"organisations":   {"Organisation", orgOf},
+			"assignableUsers": assignableUsers,
 		},
 	}
 	k["Alert"] = &kind{
@@ -151,18 +161,10 @@ func queryKinds() map[string]*kind {
 		},
 		extra: alertExtra,
 		traversals: map[string]traversal{
-			"observables": {"Observable", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.observables, from, func(o *observableRec) string { return o.parentID })
-			}},
-			"comments": {"Comment", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.comments, from, func(cm *commentRec) string { return cm.parentID })
-			}},
-			"procedures": {"Procedure", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.procedures, from, func(p *procedureRec) string { return p.parentID })
-			}},
-			"attachments": {"Attachment", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.attachments, from, func(a *attachmentRec) string { return a.ownerID })
-			}},
+			"observables": observables,
+			"comments":    comments,
+			"procedures":  procedures,
+			"attachments": attachments,
 			"case": {"Case", func(_ *call, st *store, from []record) []record {
 				var out []record
 				for _, r := range from {
@@ -208,7 +210,7 @@ func queryKinds() map[string]*kind {
 					return false
 				}))
 			}},
-			"shares": {"Share", func(*call, *store, []record) []record { return nil }},
+			"shares": noShares,
 		},
 	}
 	k["Task"] = &kind{
@@ -234,10 +236,8 @@ func queryKinds() map[string]*kind {
 				}
 				return out
 			}},
-			"shares": {"Share", func(*call, *store, []record) []record { return nil }},
-			"assignableUsers": {"User", func(c *call, st *store, _ []record) []record {
-				return as(st.users.filter(func(u *userRec) bool { _, m := u.orgs[c.orgID]; return m && !u.locked }))
-			}},
+			"shares":          noShares,
+			"assignableUsers": assignableUsers,
 		},
 	}
 	k["Log"] = &kind{
@@ -290,9 +290,7 @@ func queryKinds() map[string]*kind {
 			return nil
 		},
 		traversals: map[string]traversal{
-			"attachments": {"Attachment", func(_ *call, st *store, from []record) []record {
-				return childrenOf(&st.attachments, from, func(a *attachmentRec) string { return a.ownerID })
-			}},
+			"attachments": attachments,
 			"users": {"User", func(_ *call, st *store, from []record) []record {
 				ids := idSet(from)
 				return as(st.users.filter(func(u *userRec) bool {
