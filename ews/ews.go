@@ -830,9 +830,10 @@ func (m *EWSMailbox) apply(ctx context.Context, msg Message, d Disposition) erro
 		if err == nil {
 			break
 		}
-		if attempt == 0 && ewsChangeKeyConflict(err) {
-			// Someone changed the message since it was read: read it again
-			// and apply the changes still needed.
+		if attempt == 0 && errors.Is(err, ErrStale) {
+			// Someone changed the message since it was read (a stale or
+			// missing ChangeKey): read it again and apply the changes
+			// still needed.
 			if st, err = m.itemState(ctx, st.id); err == nil {
 				continue
 			}

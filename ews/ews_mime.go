@@ -84,11 +84,7 @@ func ewsOpenMime(body io.ReadCloser) (io.ReadCloser, error) {
 				if err := d.DecodeElement(&f, &t); err != nil {
 					return fail(fmt.Errorf("decoding the GetItem fault: %w", err))
 				}
-				code := f.Detail.ResponseCode
-				if strings.TrimSpace(code) == "" {
-					code = f.FaultCode
-				}
-				return fail(ewsServerError(http.StatusOK, code, f.FaultString, f.Detail.MessageXML))
+				return fail(ewsServerError(http.StatusOK, f.code(), f.FaultString, f.Detail.MessageXML))
 			case strings.HasSuffix(name, "ResponseMessage"):
 				inMessage = true
 				for _, a := range t.Attr {

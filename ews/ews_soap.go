@@ -93,6 +93,15 @@ type ewsFaultXML struct {
 	} `xml:"detail"`
 }
 
+// code is the fault's EWS response code, or its SOAP fault code when the
+// detail holds none.
+func (f *ewsFaultXML) code() string {
+	if strings.TrimSpace(f.Detail.ResponseCode) == "" {
+		return f.FaultCode
+	}
+	return f.Detail.ResponseCode
+}
+
 // ewsMessageXML holds the t:Value elements of an m:MessageXml or
 // t:MessageXml.
 type ewsMessageXML struct {
@@ -219,13 +228,6 @@ func ewsErrorKind(code string) error {
 	return nil
 }
 
-// ewsChangeKeyConflict reports whether code says the ChangeKey sent was
-// stale or missing, which a fresh GetItem fixes.
-func ewsChangeKeyConflict(err error) bool {
-	se, ok := err.(*ServerError)
-	return ok && se.Kind == ErrStale
-}
-
 // ewsDecodeHTTPError turns a non-2xx answer into a *ServerError: a SOAP
 // fault (HTTP 500 with an XML body), an authentication failure, a busy
 // server, or a gateway or IIS error page.
@@ -234,15 +236,11 @@ func ewsDecodeHTTPError(re *httpx.ResponseError) error {
 	var ans ewsAnswer
 	if bytes.Contains(re.Body, []byte("Envelope")) && xml.Unmarshal(re.Body, &ans) == nil && ans.Body.Fault != nil {
 		f := ans.Body.Fault
-		code := f.Detail.ResponseCode
-		if strings.TrimSpace(code) == "" {
-			code = f.FaultCode
-		}
 		text := f.FaultString
 		if text == "" {
 			text = f.Detail.Message
 		}
-		fse := ewsServerError(re.StatusCode, code, text, f.Detail.MessageXML)
+		fse := ewsServerError(re.StatusCode, f.code(), text, f.Detail.MessageXML)
 		fse.Err = re
 		if fse.RetryAfter == 0 {
 			fse.RetryAfter = re.RetryAfter
@@ -282,11 +280,7 @@ func decodeEWSAnswer(body []byte) ([]ewsResponseMessage, error) {
 		return nil, fmt.Errorf("decoding the answer: %w", err)
 	}
 	if f := ans.Body.Fault; f != nil {
-		code := f.Detail.ResponseCode
-		if strings.TrimSpace(code) == "" {
-			code = f.FaultCode
-		}
-		return nil, ewsServerError(http.StatusOK, code, f.FaultString, f.Detail.MessageXML)
+		return nil, ewsServerError(http.StatusOK, f.code(), f.FaultString, f.Detail.MessageXML)
 	}
 	return ans.Body.Response.Messages.List, nil
 }
