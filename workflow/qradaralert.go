@@ -87,13 +87,8 @@ func readOffenseEvents(qr *qradar.Client, cfg *QRadarConfig) Step[offenseAlert] 
 		}
 		rows, err := qr.Ariel.Run(ctx, cfg.eventsAQL(o), cfg.runOptions(cfg.EventLimit))
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 			s.eventsErr = err
-			cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "offense events not read", slog.String("workflow", cfg.Name),
-				slog.Int64("offense", int64(o.ID)), slog.String("error", err.Error()))
-			return nil
+			return cfg.readFailed(ctx, "offense events not read", o.ID, err)
 		}
 		s.events = rows
 		return nil
@@ -111,17 +106,24 @@ func readRemoteDestinations(qr *qradar.Client, cfg *QRadarConfig) Step[offenseAl
 		}
 		remote, err := qr.Ariel.RemoteDestinations(ctx, o, cfg.RemoteDestinationLimit, cfg.runOptions(0))
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 			s.remoteErr = err
-			cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "offense remote destinations not read", slog.String("workflow", cfg.Name),
-				slog.Int64("offense", int64(o.ID)), slog.String("error", err.Error()))
-			return nil
+			return cfg.readFailed(ctx, "offense remote destinations not read", o.ID, err)
 		}
 		s.remote = remote
 		return nil
 	})
+}
+
+// readFailed handles err, the failure of a read the alert can do without:
+// it returns ctx's error when ctx ended, else it logs msg and returns nil,
+// the alert then being made without what could not be read.
+func (c *QRadarConfig) readFailed(ctx context.Context, msg string, id qradar.OffenseID, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.Logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("workflow", c.Name),
+		slog.Int64("offense", int64(id)), slog.String("error", err.Error()))
+	return nil
 }
 
 // saveOffenseAlert creates the offense's alert, or updates the existing one
@@ -195,13 +197,7 @@ func updateOffenseAlert(ctx context.Context, th *thehive.Client, a *thehive.Aler
 				missing = append(missing, v)
 				continue
 			}
-			var add []string
-			for _, t := range g.Tags {
-				if !slices.Contains(o.Tags, t) {
-					add = append(add, t)
-				}
-			}
-			if len(add) > 0 {
+			if add := missingTags(g.Tags, o.Tags); len(add) > 0 {
 				if err := th.Observables.Update(ctx, o.ID, &thehive.ObservableUpdate{AddTags: add}); err != nil {
 					return false, fmt.Errorf("tagging observable %s of alert %s: %w", o.ID, a.ID, err)
 				}
@@ -239,13 +235,20 @@ func updateOffenseAlert(ctx context.Context, th *thehive.Client, a *thehive.Aler
 	if want.ExternalLink != "" && a.ExternalLink != want.ExternalLink {
 		u.ExternalLink = &want.ExternalLink
 	}
-	for _, t := range want.Tags {
-		if !slices.Contains(a.Tags, t) {
-			u.AddTags = append(u.AddTags, t)
-		}
-	}
+	u.AddTags = missingTags(want.Tags, a.Tags)
 	if err := th.Alerts.Update(ctx, a.ID, &u); err != nil {
 		return false, fmt.Errorf("updating alert %s: %w", a.ID, err)
 	}
 	return true, nil
+}
+
+// missingTags returns the tags of want that have lacks.
+func missingTags(want, have []string) []string {
+	var missing []string
+	for _, t := range want {
+		if !slices.Contains(have, t) {
+			missing = append(missing, t)
+		}
+	}
+	return missing
 }
