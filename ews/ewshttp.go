@@ -315,22 +315,16 @@ func (c *xchMoved) resolve(id MessageID) MessageID {
 	return id
 }
 
-// xchCheckPath rejects folder paths with empty levels or control
-// characters.
+// xchCheckPath is checkFolderPath, and also counts a level of white space
+// only as empty.
 func xchCheckPath(path string) error {
-	if path == "" {
-		return errors.New("empty folder path")
-	}
-	if !utf8.ValidString(path) {
-		return fmt.Errorf("folder path %q is not UTF-8", path)
+	if err := checkFolderPath(path); err != nil {
+		return err
 	}
 	for _, level := range strings.Split(path, "/") {
 		if strings.TrimSpace(level) == "" {
 			return fmt.Errorf("folder path %q has an empty level", path)
 		}
-	}
-	if strings.IndexFunc(path, unicode.IsControl) >= 0 {
-		return fmt.Errorf("folder path %q has a control character", path)
 	}
 	return nil
 }
