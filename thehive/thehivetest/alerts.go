@@ -199,11 +199,7 @@ func parseAlertInput(f fields) alertInput {
 // "_json" part is the alert and whose file parts are the attachments its
 // file observables name.
 func (s *Server) createAlert(c *call) (reply, error) {
-	body, uploads, err := c.readBody()
-	if err != nil {
-		return reply{}, err
-	}
-	f, err := parseFields(body)
+	f, uploads, err := c.fieldsAndUploads()
 	if err != nil {
 		return reply{}, err
 	}

@@ -84,6 +84,30 @@ func (c *call) readBody() ([]byte, map[string][]*upload, error) {
 	return jsonPart, uploads, nil
 }
 
+// fieldsAndUploads reads a body as readBody does and parses its JSON.
+func (c *call) fieldsAndUploads() (fields, map[string][]*upload, error) {
+	body, uploads, err := c.readBody()
+	if err != nil {
+		return fields{}, nil, err
+	}
+	f, err := parseFields(body)
+	return f, uploads, err
+}
+
+// attachmentUploads reads the "attachments" file parts of a multipart
+// body, of which there must be one at least.
+func (c *call) attachmentUploads() ([]*upload, error) {
+	_, uploads, err := c.readBody()
+	if err != nil {
+		return nil, err
+	}
+	files := uploads["attachments"]
+	if len(files) == 0 {
+		return nil, errBadRequest("No attachment in the request (file parts named \"attachments\")")
+	}
+	return files, nil
+}
+
 // receive streams one file part through the hashes.
 func (s *Server) receive(part *multipart.Part) (*upload, error) {
 	limit := s.cfg.keepBytes
@@ -236,13 +260,9 @@ func (c *call) ownerOf(st *store, kind string) (string, error) {
 // addAttachments stores the "attachments" file parts of a multipart body.
 func (s *Server) addAttachments(kind string) func(*call) (reply, error) {
 	return func(c *call) (reply, error) {
-		_, uploads, err := c.readBody()
+		files, err := c.attachmentUploads()
 		if err != nil {
 			return reply{}, err
-		}
-		files := uploads["attachments"]
-		if len(files) == 0 {
-			return reply{}, errBadRequest("No attachment in the request (file parts named \"attachments\")")
 		}
 		return c.write(func(st *store) (reply, error) {
 			owner, err := c.ownerOf(st, kind)

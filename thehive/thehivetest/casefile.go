@@ -68,11 +68,7 @@ func (s *Server) exportCase(c *call) (reply, error) {
 // importCase creates a case from an archive made by exportCase: multipart
 // with "_json" {"password"} and the archive as the "file" part.
 func (s *Server) importCase(c *call) (reply, error) {
-	body, uploads, err := c.readBody()
-	if err != nil {
-		return reply{}, err
-	}
-	f, err := parseFields(body)
+	f, uploads, err := c.fieldsAndUploads()
 	if err != nil {
 		return reply{}, err
 	}

@@ -57,11 +57,7 @@ func (s *Server) logRoutes() []*route {
 // "_json" part and "attachments" file parts. A log on a waiting task starts
 // it, as in TheHive.
 func (s *Server) createLog(c *call) (reply, error) {
-	body, uploads, err := c.readBody()
-	if err != nil {
-		return reply{}, err
-	}
-	f, err := parseFields(body)
+	f, uploads, err := c.fieldsAndUploads()
 	if err != nil {
 		return reply{}, err
 	}
@@ -162,13 +158,9 @@ func (s *Server) deleteLogHandler(c *call) (reply, error) {
 }
 
 func (s *Server) addLogAttachments(c *call) (reply, error) {
-	_, uploads, err := c.readBody()
+	files, err := c.attachmentUploads()
 	if err != nil {
 		return reply{}, err
-	}
-	files := uploads["attachments"]
-	if len(files) == 0 {
-		return reply{}, errBadRequest("No attachment in the request (file parts named \"attachments\")")
 	}
 	return c.write(func(st *store) (reply, error) {
 		l, err := c.logByID(st, c.param("id"))

@@ -288,11 +288,7 @@ func (s *Server) observableRoutes() []*route {
 // lists when some values were refused, duplicates above all.
 func (s *Server) createObservables(parentKind string) func(*call) (reply, error) {
 	return func(c *call) (reply, error) {
-		body, uploads, err := c.readBody()
-		if err != nil {
-			return reply{}, err
-		}
-		f, err := parseFields(body)
+		f, uploads, err := c.fieldsAndUploads()
 		if err != nil {
 			return reply{}, err
 		}
