@@ -226,6 +226,9 @@ type closeTarget struct {
 	alert   thehive.AlertID
 }
 
+// key identifies the offense among those of every instance.
+func (t closeTarget) key() string { return t.inst.source + "\x00" + offenseRef(t.offense) }
+
 // closeWhy is why offenses are closed: the resolution, and the note.
 type closeWhy struct {
 	resolution string
@@ -364,8 +367,8 @@ func (c *OffenseCloser) caseTargets(ctx context.Context, e *thehive.Event) ([]cl
 			return nil, fmt.Errorf("reading the alerts of case %s: %w", id, err)
 		}
 		for _, a := range alerts {
-			if t, ok := c.target(ctx, a.ID, a.Source, a.SourceRef); ok && !seen[t.inst.source+"\x00"+offenseRef(t.offense)] {
-				seen[t.inst.source+"\x00"+offenseRef(t.offense)] = true
+			if t, ok := c.target(ctx, a.ID, a.Source, a.SourceRef); ok && !seen[t.key()] {
+				seen[t.key()] = true
 				targets = append(targets, t)
 			}
 		}
@@ -433,7 +436,7 @@ type offenseClosing struct {
 func (c *OffenseCloser) closeOne(ctx context.Context, t closeTarget, why *closeWhy) (OffenseClose, error) {
 	st := &offenseClosing{target: t, why: why,
 		result: OffenseClose{Source: t.inst.source, OffenseID: t.offense, AlertID: t.alert}}
-	unlock, err := c.locks.lock(ctx, t.inst.source+"\x00"+offenseRef(t.offense))
+	unlock, err := c.locks.lock(ctx, t.key())
 	if err == nil {
 		defer unlock()
 		err = c.pipeline.Run(ctx, st)
