@@ -27,11 +27,7 @@ func (cm *commentRec) render(*store) map[string]any {
 }
 
 func (c *call) commentByID(st *store, id string) (*commentRec, error) {
-	cm, ok := st.comments.get(id)
-	if !ok || cm.orgID != c.orgID {
-		return nil, errNotFound("Comment")
-	}
-	return cm, nil
+	return findInOrg(c, &st.comments, id, "Comment")
 }
 
 func (s *Server) commentRoutes() []*route {

@@ -28,11 +28,7 @@ func (l *logRec) render(*store) map[string]any {
 }
 
 func (c *call) logByID(st *store, id string) (*logRec, error) {
-	l, ok := st.logs.get(id)
-	if !ok || l.orgID != c.orgID {
-		return nil, errNotFound("Log")
-	}
-	return l, nil
+	return findInOrg(c, &st.logs, id, "Log")
 }
 
 func (st *store) deleteLog(l *logRec) {

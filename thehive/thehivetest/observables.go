@@ -256,11 +256,7 @@ func observableDetails(o *observableRec) map[string]any {
 
 // observableByID finds an observable of the caller's organisation.
 func (c *call) observableByID(st *store, id string) (*observableRec, error) {
-	o, ok := st.observables.get(id)
-	if !ok || o.orgID != c.orgID {
-		return nil, errNotFound("Observable")
-	}
-	return o, nil
+	return findInOrg(c, &st.observables, id, "Observable")
 }
 
 func (s *Server) observableRoutes() []*route {

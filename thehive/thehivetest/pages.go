@@ -76,9 +76,9 @@ func (s *Server) createPage(c *call) (reply, error) {
 func (c *call) page(st *store, template bool) (*pageRec, record, error) {
 	id := c.param("pageId")
 	if template {
-		t, ok := st.pageTemplates.get(id)
-		if !ok || t.orgID != c.orgID {
-			return nil, nil, errNotFound("PageTemplate")
+		t, err := findInOrg(c, &st.pageTemplates, id, "PageTemplate")
+		if err != nil {
+			return nil, nil, err
 		}
 		return &t.pageRec, t, nil
 	}

@@ -45,11 +45,7 @@ func tacticLabel(t string) string {
 }
 
 func (c *call) procedureByID(st *store, id string) (*procedureRec, error) {
-	p, ok := st.procedures.get(id)
-	if !ok || p.orgID != c.orgID {
-		return nil, errNotFound("Procedure")
-	}
-	return p, nil
+	return findInOrg(c, &st.procedures, id, "Procedure")
 }
 
 func (s *Server) procedureRoutes() []*route {

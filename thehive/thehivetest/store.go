@@ -144,6 +144,18 @@ func (t *table[T]) filter(keep func(T) bool) []T {
 	return out
 }
 
+// findInOrg returns the record id of t if it belongs to the caller's
+// organisation; otherwise it answers 404 "<label> not found", as TheHive
+// does for an object of another organisation.
+func findInOrg[T record](c *call, t *table[T], id, label string) (T, error) {
+	r, ok := t.get(id)
+	if !ok || r.meta().orgID != c.orgID {
+		var zero T
+		return zero, errNotFound(label)
+	}
+	return r, nil
+}
+
 // newBase allocates an id. TheHive's ids are "~" and a number; the fake
 // spaces them so that an id is never mistaken for a case number.
 func (st *store) newBase(orgID, by string, now int64) base {

@@ -119,11 +119,7 @@ func taskDetails(t *taskRec) map[string]any {
 
 // taskByID finds a task of a case of the caller's organisation.
 func (c *call) taskByID(st *store, id string) (*taskRec, error) {
-	t, ok := st.tasks.get(id)
-	if !ok || t.orgID != c.orgID {
-		return nil, errNotFound("Task")
-	}
-	return t, nil
+	return findInOrg(c, &st.tasks, id, "Task")
 }
 
 // deleteTask removes a task and its logs.

@@ -112,11 +112,7 @@ func (s *Server) createCustomEvent(c *call) (reply, error) {
 }
 
 func (c *call) customEvent(st *store) (*customEventRec, error) {
-	e, ok := st.events.get(c.param("eventId"))
-	if !ok || e.orgID != c.orgID {
-		return nil, errNotFound("CustomEvent")
-	}
-	return e, nil
+	return findInOrg(c, &st.events, c.param("eventId"), "CustomEvent")
 }
 
 func (s *Server) updateCustomEvent(c *call) (reply, error) {
