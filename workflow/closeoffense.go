@@ -328,10 +328,7 @@ func caseClosing(e *thehive.Event) closeWhy {
 	}
 	why := closeWhy{resolution: caseResolution(e), marker: ref}
 	var b strings.Builder
-	b.WriteString("Closed from " + ref)
-	if t := eventString(e, "title"); t != "" {
-		b.WriteString(": " + cutRunes(mdText(t), 200, "…"))
-	}
+	b.WriteString(closedFrom(ref, eventString(e, "title")))
 	b.WriteString("\nResolution: " + cmpOr(why.resolution, "not given"))
 	if impact := eventString(e, "impactStatus"); impact != "" {
 		b.WriteString("; impact: " + impact)
@@ -415,12 +412,17 @@ func (c *OffenseCloser) alertTarget(ctx context.Context, e *thehive.Event) (clos
 		status = "Ignored"
 	}
 	ref = "TheHive alert " + string(id)
-	note := "Closed from " + ref
-	if title != "" {
-		note += ": " + cutRunes(mdText(title), 200, "…")
-	}
-	note += "\nThe alert was closed without a case (" + status + ")."
+	note := closedFrom(ref, title) + "\nThe alert was closed without a case (" + status + ")."
 	return closeWhy{resolution: status, marker: ref, note: note}, []closeTarget{t}, nil
+}
+
+// closedFrom is the first line of a note: the case or alert ref that closed
+// the offense, and its title.
+func closedFrom(ref, title string) string {
+	if title == "" {
+		return "Closed from " + ref
+	}
+	return "Closed from " + ref + ": " + cutRunes(mdText(title), 200, "…")
 }
 
 // offenseClosing is the state of one offense being closed.
