@@ -42,8 +42,7 @@ func TestCreateAlertDefaults(t *testing.T) {
 
 func TestDuplicateAlert(t *testing.T) {
 	t.Parallel()
-	srv := thehivetest.NewServer(t, thehivetest.WithUser(thehivetest.User{Login: "x@other", Profile: "analyst", APIKey: "other-key"}))
-	c := newClient(t, srv)
+	srv, c, other := newServerWithOtherOrg(t)
 	createAlert(t, c, "r1", nil)
 	c.do("POST", "/api/v1/alert", map[string]any{"type": "external", "source": "siem", "sourceRef": "r1", "title": "again", "description": "d"}).
 		wantError(t, http.StatusBadRequest, "CreateError", "Alert external:siem:r1 already exist in organisation main-org")
@@ -51,11 +50,7 @@ func TestDuplicateAlert(t *testing.T) {
 	createAlert(t, c, "r2", nil)
 	createAlert(t, c, "r1", map[string]any{"type": "internal"})
 	// The same triple is allowed in another organisation.
-	c.in(thehivetest.AdminOrganisation).do("POST", "/api/v1/organisation", map[string]any{"name": "other-org", "description": "d"}).want(t, http.StatusCreated)
-	c.in(thehivetest.AdminOrganisation).do("PUT", "/api/v1/user/x@other/organisations", map[string]any{
-		"organisations": []any{map[string]any{"organisation": "other-org", "profile": "analyst", "default": true}},
-	}).want(t, http.StatusOK)
-	createAlert(t, c.as("Bearer other-key"), "r1", nil)
+	createAlert(t, other, "r1", nil)
 	// Changing a triple onto an existing one is refused too.
 	a2 := srv.Alerts()[1]
 	c.do("PATCH", "/api/v1/alert/"+id(a2), map[string]any{"sourceRef": "r1"}).wantError(t, http.StatusBadRequest, "CreateError", "")

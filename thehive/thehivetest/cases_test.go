@@ -44,14 +44,7 @@ func TestCreateCaseDefaults(t *testing.T) {
 
 func TestCaseNumbersPerOrganisation(t *testing.T) {
 	t.Parallel()
-	srv := thehivetest.NewServer(t, thehivetest.WithUser(thehivetest.User{Login: "x@other", Profile: "analyst", APIKey: "other-key"}))
-	c := newClient(t, srv)
-	c.in(thehivetest.AdminOrganisation).do("POST", "/api/v1/organisation", map[string]any{"name": "other-org", "description": "d"}).want(t, http.StatusCreated)
-	// A platform administrator manages the users of every organisation.
-	c.in(thehivetest.AdminOrganisation).do("PUT", "/api/v1/user/x@other/organisations", map[string]any{
-		"organisations": []any{map[string]any{"organisation": "other-org", "profile": "analyst", "default": true}},
-	}).want(t, http.StatusOK)
-	other := c.as("Bearer other-key")
+	srv, c, other := newServerWithOtherOrg(t)
 	var numbers []any
 	for range 3 {
 		numbers = append(numbers, createCase(t, c, map[string]any{})["number"])

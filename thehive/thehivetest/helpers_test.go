@@ -217,6 +217,22 @@ func createAlert(t testing.TB, c *client, sourceRef string, extra map[string]any
 	return c.do("POST", "/api/v1/alert", body).want(t, http.StatusCreated).obj()
 }
 
+// newServerWithOtherOrg starts a fake with a second organisation,
+// "other-org", whose only member is the analyst x@other; a platform
+// administrator sets it up, as one manages the users of every organisation.
+// It returns the server, a client of the administrator and one of x@other.
+func newServerWithOtherOrg(t *testing.T) (*thehivetest.Server, *client, *client) {
+	t.Helper()
+	srv := thehivetest.NewServer(t, thehivetest.WithUser(thehivetest.User{Login: "x@other", Profile: "analyst", APIKey: "other-key"}))
+	c := newClient(t, srv)
+	admin := c.in(thehivetest.AdminOrganisation)
+	admin.do("POST", "/api/v1/organisation", map[string]any{"name": "other-org", "description": "d"}).want(t, http.StatusCreated)
+	admin.do("PUT", "/api/v1/user/x@other/organisations", map[string]any{
+		"organisations": []any{map[string]any{"organisation": "other-org", "profile": "analyst", "default": true}},
+	}).want(t, http.StatusOK)
+	return srv, c, c.as("Bearer other-key")
+}
+
 // query runs a query and returns its answer.
 func query(c *client, ops ...map[string]any) response {
 	return c.do("POST", "/api/v1/query", map[string]any{"query": ops})

@@ -245,14 +245,9 @@ func TestQueryErrors(t *testing.T) {
 
 func TestQueryIsolatesOrganisations(t *testing.T) {
 	t.Parallel()
-	srv := thehivetest.NewServer(t, thehivetest.WithUser(thehivetest.User{Login: "x@other", Profile: "analyst", APIKey: "other-key"}))
-	c := newClient(t, srv)
-	c.in(thehivetest.AdminOrganisation).do("POST", "/api/v1/organisation", map[string]any{"name": "other-org", "description": "d"}).want(t, http.StatusCreated)
-	c.in(thehivetest.AdminOrganisation).do("PUT", "/api/v1/user/x@other/organisations", map[string]any{
-		"organisations": []any{map[string]any{"organisation": "other-org", "profile": "analyst", "default": true}},
-	}).want(t, http.StatusOK)
+	_, c, other := newServerWithOtherOrg(t)
 	createCase(t, c, map[string]any{"title": "mine"})
-	theirs := createCase(t, c.as("Bearer other-key"), map[string]any{"title": "theirs"})
+	theirs := createCase(t, other, map[string]any{"title": "theirs"})
 	if got := titles(query(c, map[string]any{"_name": "listCase"}).list()); cmp.Diff([]any{"mine"}, got) != "" {
 		t.Errorf("main-org sees %v", got)
 	}
