@@ -120,14 +120,15 @@ func (m *IMAPMailbox) opErr(folder, op string, err error) error {
 	var imapErr *imap.Error
 	var srvErr *ServerError
 	if errors.As(err, &imapErr) && !errors.As(err, &srvErr) {
-		err = &ServerError{
-			Code:    string(imapErr.Code),
-			Message: imapErr.Text,
-			Kind:    imapErrorKind(imapErr),
-			Err:     imapErr,
-		}
+		err = imapServerError(imapErr, imapErrorKind(imapErr))
 	}
 	return &OpError{Protocol: "imap", Server: m.cfg.Addr, Folder: folder, Op: op, Err: err}
+}
+
+// imapServerError wraps an IMAP NO or BAD response as a *ServerError that
+// matches kind.
+func imapServerError(e *imap.Error, kind error) *ServerError {
+	return &ServerError{Code: string(e.Code), Message: e.Text, Kind: kind, Err: e}
 }
 
 // imapErrorKind maps an IMAP response code to a shared sentinel.
@@ -226,7 +227,7 @@ func (m *IMAPMailbox) selectFolder(c *imapConn, folder string) error {
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) && imapErr.Type == imap.StatusResponseTypeNo && imapErr.Code == "" {
 		// Some servers say NO without NONEXISTENT for a missing mailbox.
-		err = &ServerError{Code: string(imapErr.Code), Message: imapErr.Text, Kind: ErrFolderNotFound, Err: imapErr}
+		err = imapServerError(imapErr, ErrFolderNotFound)
 	}
 	return err
 }
@@ -733,9 +734,7 @@ func (m *IMAPMailbox) move(c *imapConn, uids imap.UIDSet, dest string) error {
 func destErr(dest string, err error) error {
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) && imapErrorKind(imapErr) == ErrFolderNotFound {
-		return fmt.Errorf("move target %q: %w", dest, &ServerError{
-			Code: string(imapErr.Code), Message: imapErr.Text, Kind: ErrFolderNotFound, Err: imapErr,
-		})
+		return fmt.Errorf("move target %q: %w", dest, imapServerError(imapErr, ErrFolderNotFound))
 	}
 	return err
 }

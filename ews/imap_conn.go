@@ -290,7 +290,7 @@ func (m *IMAPMailbox) authenticate(c *imapclient.Client) error {
 	}
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) {
-		return &ServerError{Code: string(imapErr.Code), Message: imapErr.Text, Kind: ErrAuth, Err: imapErr}
+		return imapServerError(imapErr, ErrAuth)
 	}
 	return err
 }
