@@ -98,6 +98,10 @@ func run(ctx context.Context, out io.Writer, verbose bool) error {
 		Case:        workflow.CaseOptions{Tags: []string{"phishing", "reported-by-user"}},
 		Owner:       workflow.OwnerOptions{Categories: map[string]string{"analyst1": analyst}, Fallback: thehivetest.AdminLogin},
 		Observables: workflow.ObservableOptions{Tags: []string{"synapse"}},
+		// One email at a time, so that the cases are numbered in the
+		// order the emails arrived; the pipeline runs with any
+		// concurrency (threads keep their order).
+		Concurrency: 1,
 		Logger:      logger,
 	})
 	rep, err := runner.Run(ctx)
