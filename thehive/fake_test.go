@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestFakeCases(t *testing.T) {
 		CustomFields: thehive.CustomFields{"score": 7},
 	}))
 	got := must(c.Cases.Get(ctx, cs.ID))(t)
-	if got.Summary != "first look" || got.Severity != thehive.SeverityCritical || !contains(got.Tags, "finance") || !contains(got.Tags, "mail") {
+	if got.Summary != "first look" || got.Severity != thehive.SeverityCritical || !slices.Contains(got.Tags, "finance") || !slices.Contains(got.Tags, "mail") {
 		t.Errorf("updated %+v", got)
 	}
 	if v, _ := got.CustomField("score"); v.String() != "7" {
@@ -242,7 +243,7 @@ func TestFakeAlerts(t *testing.T) {
 
 	noErr(t, c.Alerts.Update(ctx, a.ID, &thehive.AlertUpdate{Title: thehive.Ptr("Offense 211 (magnitude 7)"), AddTags: []string{"magnitude:7"}}))
 	noErr(t, c.Alerts.Unfollow(ctx, a.ID))
-	if got := must(c.Alerts.Get(ctx, a.ID))(t); got.Follow || got.Title != "Offense 211 (magnitude 7)" || !contains(got.Tags, "magnitude:7") {
+	if got := must(c.Alerts.Get(ctx, a.ID))(t); got.Follow || got.Title != "Offense 211 (magnitude 7)" || !slices.Contains(got.Tags, "magnitude:7") {
 		t.Errorf("updated %+v", got)
 	}
 	noErr(t, c.Alerts.Follow(ctx, a.ID))
@@ -509,7 +510,7 @@ func TestFakeUsers(t *testing.T) {
 	for _, u := range users {
 		logins = append(logins, u.Login)
 	}
-	if !contains(logins, "analyst@thehive.local") || !contains(logins, thehivetest.AdminLogin) {
+	if !slices.Contains(logins, "analyst@thehive.local") || !slices.Contains(logins, thehivetest.AdminLogin) {
 		t.Errorf("users %v", logins)
 	}
 	for _, err := range c.Users.FindAll(ctx, nil) {
@@ -536,7 +537,7 @@ func TestFakeAdministration(t *testing.T) {
 	for _, f := range fields {
 		names = append(names, f.Name)
 	}
-	if !contains(names, "business-unit") || !contains(names, "synapse-thread") {
+	if !slices.Contains(names, "business-unit") || !slices.Contains(names, "synapse-thread") {
 		t.Errorf("custom fields %v", names)
 	}
 	noErr(t, c.CustomFields.Delete(ctx, "business-unit", false, admin))
@@ -602,7 +603,7 @@ func TestFakeCortex(t *testing.T) {
 		t.Fatal("no analyzer")
 	}
 	forIP := must(c.Cortex.AnalyzersFor(ctx, thehive.DataIP))(t)
-	if len(forIP) == 0 || !contains(forIP[0].DataTypes, thehive.DataIP) || len(forIP[0].CortexIDs) == 0 {
+	if len(forIP) == 0 || !slices.Contains(forIP[0].DataTypes, thehive.DataIP) || len(forIP[0].CortexIDs) == 0 {
 		t.Fatalf("analyzers for ip %+v", forIP)
 	}
 	cs := must(c.Cases.Create(ctx, &thehive.CaseCreate{Title: "t", Description: "d"}))(t)
@@ -698,7 +699,7 @@ func TestFakeIdempotentCreationsUnderFaults(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- ensureAlert(ctx, c, strconv(i))
+			errs <- ensureAlert(ctx, c, offenseRef(i))
 		}()
 	}
 	wg.Wait()
@@ -720,7 +721,8 @@ func TestFakeIdempotentCreationsUnderFaults(t *testing.T) {
 	}
 }
 
-func strconv(i int) string { return fmt.Sprintf("offense-%d", i) }
+// offenseRef is the sourceRef of the i-th alert.
+func offenseRef(i int) string { return fmt.Sprintf("offense-%d", i) }
 
 // ensureAlert is how a workflow step creates an alert idempotently.
 func ensureAlert(ctx context.Context, c *thehive.Client, ref string) error {
@@ -776,13 +778,4 @@ func TestFakeWebhookToHandler(t *testing.T) {
 	if got.Status != thehive.CaseStatusFalsePositive || got.Summary != "benign" {
 		t.Errorf("event object %+v", got)
 	}
-}
-
-func contains[T comparable](list []T, v T) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/synapse-go/synapse/thehive"
 )
 
 // Credentials used by the tests. None of them may appear in a log line or
@@ -98,5 +96,3 @@ func errIs(t *testing.T, err, target error) {
 		t.Fatalf("error %v does not match %v", err, target)
 	}
 }
-
-var _ = thehive.ErrNotFound
