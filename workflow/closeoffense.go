@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -329,20 +330,13 @@ func caseClosing(e *thehive.Event) closeWhy {
 	why := closeWhy{resolution: caseResolution(e), marker: ref}
 	var b strings.Builder
 	b.WriteString(closedFrom(ref, eventString(e, "title")))
-	b.WriteString("\nResolution: " + cmpOr(why.resolution, "not given"))
+	b.WriteString("\nResolution: " + cmp.Or(why.resolution, "not given"))
 	if impact := eventString(e, "impactStatus"); impact != "" {
 		b.WriteString("; impact: " + impact)
 	}
-	b.WriteString("\nSummary: " + cmpOr(cutRunes(strings.TrimSpace(eventString(e, "summary")), 1000, "…"), "none"))
+	b.WriteString("\nSummary: " + cmp.Or(cutRunes(strings.TrimSpace(eventString(e, "summary")), 1000, "…"), "none"))
 	why.note = strings.ToValidUTF8(b.String(), "\uFFFD")
 	return why
-}
-
-func cmpOr(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 // caseTargets returns the offenses of the QRadar alerts of the closed case

@@ -8,7 +8,6 @@ import (
 	"iter"
 	"log/slog"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -194,7 +193,7 @@ func (q *QRadar2Alert) ProcessOffense(ctx context.Context, id qradar.OffenseID) 
 // two goroutines at once.
 func (q *QRadar2Alert) process(ctx context.Context, e qradar.EnrichedOffense) OffenseResult {
 	res := OffenseResult{OffenseID: e.Offense.ID}
-	unlock, err := q.locks.lock(ctx, strconv.FormatInt(int64(e.Offense.ID), 10))
+	unlock, err := q.locks.lock(ctx, offenseRef(e.Offense.ID))
 	if err != nil {
 		res.Err = err
 		return res
@@ -210,7 +209,7 @@ func (q *QRadar2Alert) newRunner(src Source[qradar.EnrichedOffense], maxAttempts
 	return &Runner[qradar.EnrichedOffense]{
 		Name:   q.cfg.Name,
 		Source: src,
-		Key:    func(e qradar.EnrichedOffense) string { return strconv.FormatInt(int64(e.Offense.ID), 10) },
+		Key:    func(e qradar.EnrichedOffense) string { return offenseRef(e.Offense.ID) },
 		Process: func(ctx context.Context, e qradar.EnrichedOffense) (Outcome, error) {
 			res := q.process(ctx, e)
 			return res.Outcome, res.Err
