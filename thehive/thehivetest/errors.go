@@ -1,7 +1,6 @@
 package thehivetest
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -127,6 +126,3 @@ func errAttributes(errs []attrError) *apiError {
 		extra:   map[string]any{"errors": list},
 	}
 }
-
-// asErr is errors.As for the few places that test an error's type.
-func asErr[T any](err error, target *T) bool { return errors.As(err, target) }

@@ -3,6 +3,7 @@ package thehivetest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -41,9 +42,9 @@ func jsonProblem(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
-	case asErr(err, &syn):
+	case errors.As(err, &syn):
 		return fmt.Sprintf("syntax error at offset %d: %v", syn.Offset, syn)
-	case asErr(err, &typ):
+	case errors.As(err, &typ):
 		return "a JSON object is expected"
 	}
 	return err.Error()

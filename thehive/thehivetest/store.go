@@ -258,13 +258,14 @@ func strList(l []string) []any {
 	return out
 }
 
-// putOpt sets m[k] = v unless v is the zero value.
+// putStr sets m[k] = v unless v is empty.
 func putStr(m map[string]any, k, v string) {
 	if v != "" {
 		m[k] = v
 	}
 }
 
+// putDate sets m[k] = v unless v is zero (no date).
 func putDate(m map[string]any, k string, v int64) {
 	if v != 0 {
 		m[k] = v
