@@ -187,12 +187,12 @@ func updateOffenseAlert(ctx context.Context, th *thehive.Client, a *thehive.Aler
 	}
 	have := make(map[string]*thehive.Observable, len(obs))
 	for i := range obs {
-		have[offenseObservableKey(obs[i].DataType, obs[i].Data)] = &obs[i]
+		have[observableKey(obs[i].DataType, obs[i].Data)] = &obs[i]
 	}
 	for _, g := range want.Observables {
 		var missing []string
 		for _, v := range g.Data {
-			o, ok := have[offenseObservableKey(g.DataType, v)]
+			o, ok := have[observableKey(g.DataType, v)]
 			if !ok {
 				missing = append(missing, v)
 				continue

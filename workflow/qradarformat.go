@@ -273,8 +273,6 @@ type offenseObservable struct {
 	roles, tags    []string
 }
 
-func offenseObservableKey(dataType, data string) string { return dataType + "\x00" + data }
-
 // offenseObservables returns the observables of an offense: its source
 // according to its type (an address, a user name, a host name), its source
 // and local destination addresses (tagged src and dst), its remote
@@ -289,7 +287,7 @@ func offenseObservables(cfg *QRadarConfig, s *offenseAlert) []thehive.Observable
 		if data == "" || len(data) > maxObservableLen || !utf8.ValidString(data) {
 			return
 		}
-		k := offenseObservableKey(dataType, data)
+		k := observableKey(dataType, data)
 		ob := index[k]
 		if ob == nil {
 			ob = &offenseObservable{dataType: dataType, data: data}
