@@ -98,7 +98,9 @@ func TestStalledAnswersEndWhenTheClientGivesUp(t *testing.T) {
 			srv := thehivetest.NewServer(t, thehivetest.WithFaults(thehivetest.Faults{
 				Rate: 1, Kinds: []thehivetest.FaultKind{kind}, AfterApply: 1, Routes: []string{"POST /api/v1/case"},
 			}))
-			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			// The request must be applied before the client gives up: on a
+			// loaded machine, under -race, 100 ms was sometimes too short.
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL()+"/api/v1/case", strings.NewReader(`{"title":"t","description":"d"}`))
 			req.Header.Set("Authorization", "Bearer "+thehivetest.APIKey)
