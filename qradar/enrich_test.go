@@ -17,13 +17,8 @@ import (
 // ten and a domain.
 func seedEnrichment(tb testing.TB, srv *qradartest.Server, n, perOffense int) {
 	tb.Helper()
-	must := func(_ int64, err error) {
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
 	for r := range 10 {
-		must(srv.AddRule(qradartest.Rule{ID: int64(100001 + r), Name: fmt.Sprintf("Rule %d", r+1)}))
+		must(tb)(srv.AddRule(qradartest.Rule{ID: int64(100001 + r), Name: fmt.Sprintf("Rule %d", r+1)}))
 	}
 	if err := srv.AddDomain(qradartest.Domain{ID: 1, Name: "Customer A"}); err != nil {
 		tb.Fatal(err)
@@ -34,15 +29,15 @@ func seedEnrichment(tb testing.TB, srv *qradartest.Server, n, perOffense int) {
 			Rules: []qradartest.OffenseRule{{ID: int64(100001 + i%10)}, {ID: 200000, Type: "BUILDING_BLOCK_RULE"}}}
 		for range perOffense {
 			src++
-			must(srv.AddSourceAddress(qradartest.SourceAddress{ID: src, SourceIP: fmt.Sprintf("10.%d.%d.%d", src>>16&255, src>>8&255, src&255)}))
+			must(tb)(srv.AddSourceAddress(qradartest.SourceAddress{ID: src, SourceIP: fmt.Sprintf("10.%d.%d.%d", src>>16&255, src>>8&255, src&255)}))
 			o.SourceAddressIDs = append(o.SourceAddressIDs, src)
 		}
 		for range perOffense / 4 {
 			dst++
-			must(srv.AddLocalDestinationAddress(qradartest.LocalDestinationAddress{ID: dst, LocalDestinationIP: fmt.Sprintf("192.168.%d.%d", dst>>8&255, dst&255)}))
+			must(tb)(srv.AddLocalDestinationAddress(qradartest.LocalDestinationAddress{ID: dst, LocalDestinationIP: fmt.Sprintf("192.168.%d.%d", dst>>8&255, dst&255)}))
 			o.LocalDestinationAddressIDs = append(o.LocalDestinationAddressIDs, dst)
 		}
-		must(srv.AddOffense(o))
+		must(tb)(srv.AddOffense(o))
 	}
 }
 

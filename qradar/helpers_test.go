@@ -95,11 +95,11 @@ func newEnv(t *testing.T, srvOpts []qradartest.Option, opts ...qradar.Option) *e
 }
 
 // must fails the test on a seeding error and returns the id.
-func must(t *testing.T) func(int64, error) int64 {
+func must(tb testing.TB) func(int64, error) int64 {
 	return func(id int64, err error) int64 {
-		t.Helper()
+		tb.Helper()
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		return id
 	}
