@@ -110,6 +110,14 @@ func (m *IMAPMailbox) isClosed() bool {
 	return m.closed
 }
 
+// ready returns ErrClosed once the mailbox is closed, then ctx's error.
+func (m *IMAPMailbox) ready(ctx context.Context) error {
+	if m.isClosed() {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
 // opErr wraps err with the server, folder and operation. IMAP NO and BAD
 // responses become *ServerError.
 func (m *IMAPMailbox) opErr(folder, op string, err error) error {
@@ -165,10 +173,7 @@ func retryable(err error) bool {
 // folder is ""). When the connection breaks under f, it retries once on a
 // new connection. A done ctx closes the connection, which unblocks f.
 func (m *IMAPMailbox) withConn(ctx context.Context, folder, op string, f func(*imapConn) error) error {
-	if m.isClosed() {
-		return m.opErr(folder, op, ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return m.opErr(folder, op, err)
 	}
 	var err error
@@ -473,10 +478,7 @@ func (m *IMAPMailbox) Open(ctx context.Context, msg Message) (io.ReadCloser, err
 	if err != nil {
 		return nil, m.opErr(msg.Folder, "open", err)
 	}
-	if m.isClosed() {
-		return nil, m.opErr(ref.folder, "fetch", ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return nil, m.opErr(ref.folder, "fetch", err)
 	}
 	for attempt := 0; ; attempt++ {

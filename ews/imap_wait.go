@@ -21,10 +21,7 @@ const imapPollInterval = 30 * time.Second
 // that arrived after the last listing but before the wait began ends the
 // wait at once, since UIDNEXT moved.
 func (m *IMAPMailbox) WaitForMail(ctx context.Context) error {
-	if m.isClosed() {
-		return m.opErr("", "wait", ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := m.ready(ctx); err != nil {
 		return m.opErr("", "wait", err)
 	}
 	waitCtx, cancel := context.WithCancel(ctx)
