@@ -31,11 +31,7 @@ type answer struct {
 // says otherwise (a nil header value removes the header).
 func call(t *testing.T, srv *qradartest.Server, method, path string, header map[string]string) answer {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL()+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("SEC", qradartest.Token)
+	req := newRequest(t.Context(), t, srv, method, path, nil)
 	req.Header.Set("Accept", "application/json")
 	for k, v := range header {
 		if v == "" {
@@ -60,6 +56,17 @@ func call(t *testing.T, srv *qradartest.Server, method, path string, header map[
 		}
 	}
 	return a
+}
+
+// newRequest returns a request to srv carrying the well-known token.
+func newRequest(ctx context.Context, t *testing.T, srv *qradartest.Server, method, path string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, srv.URL()+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("SEC", qradartest.Token)
+	return req
 }
 
 // errorOf returns the (status, code, message) of a QRadar error body,
@@ -954,8 +961,7 @@ func TestArielFormBodyAndPreferWait(t *testing.T) {
 	t.Parallel()
 	srv := qradartest.NewServer(t, qradartest.WithSearchPolls(5))
 	form := url.Values{"query_expression": {"select utf8(payload) from events"}}.Encode()
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", srv.URL()+"/api/ariel/searches", strings.NewReader(form))
-	req.Header.Set("SEC", qradartest.Token)
+	req := newRequest(t.Context(), t, srv, "POST", "/api/ariel/searches", strings.NewReader(form))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -1130,8 +1136,7 @@ func TestFaultTimesAndAfterApply(t *testing.T) {
 func TestDroppedConnection(t *testing.T) {
 	t.Parallel()
 	srv := seeded(t, qradartest.WithFaults(qradartest.Faults{Rate: 1, Kinds: []qradartest.FaultKind{qradartest.FaultDropConnection}}))
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"/api/siem/offenses", nil)
-	req.Header.Set("SEC", qradartest.Token)
+	req := newRequest(t.Context(), t, srv, "GET", "/api/siem/offenses", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err == nil {
 		resp.Body.Close()
@@ -1143,8 +1148,7 @@ func TestLatencyHonoursCancellation(t *testing.T) {
 	t.Parallel()
 	srv := seeded(t, qradartest.WithLatency(time.Hour))
 	ctx, cancel := context.WithCancel(t.Context())
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL()+"/api/siem/offenses", nil)
-	req.Header.Set("SEC", qradartest.Token)
+	req := newRequest(ctx, t, srv, "GET", "/api/siem/offenses", nil)
 	done := make(chan error, 1)
 	go func() {
 		resp, err := http.DefaultClient.Do(req)
@@ -1222,8 +1226,7 @@ func TestTLSServer(t *testing.T) {
 		t.Fatalf("CertificatePEM is not PEM: %q", pem)
 	}
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"/api/system/about", nil)
-	req.Header.Set("SEC", qradartest.Token)
+	req := newRequest(t.Context(), t, srv, "GET", "/api/system/about", nil)
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -1259,8 +1262,7 @@ func TestFaultKindsDrawn(t *testing.T) {
 		srv := seeded(t, qradartest.WithFaults(qradartest.Faults{Rate: 1, Seed: 7}))
 		var got []int
 		for range 12 {
-			req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"/api/siem/offenses", nil)
-			req.Header.Set("SEC", qradartest.Token)
+			req := newRequest(t.Context(), t, srv, "GET", "/api/siem/offenses", nil)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				got = append(got, 0) // dropped
