@@ -1,7 +1,6 @@
 package workflow_test
 
 import (
-	"context"
 	"slices"
 	"sort"
 	"testing"
@@ -186,7 +185,7 @@ type qrObs struct {
 
 func qrAlertObservables(t testing.TB, th *thehive.Client, id thehive.AlertID) []qrObs {
 	t.Helper()
-	obs, err := th.Alerts.FindObservables(context.Background(), id, nil)
+	obs, err := th.Alerts.FindObservables(t.Context(), id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +203,7 @@ func qrAlertObservables(t testing.TB, th *thehive.Client, id thehive.AlertID) []
 
 func qrAlertByRef(t testing.TB, th *thehive.Client, source, ref string) *thehive.Alert {
 	t.Helper()
-	a, err := th.Alerts.GetBySourceRef(context.Background(), workflow.DefaultQRadarAlertType, source, ref)
+	a, err := th.Alerts.GetBySourceRef(t.Context(), workflow.DefaultQRadarAlertType, source, ref)
 	if err != nil {
 		t.Fatalf("alert %s/%s: %v", source, ref, err)
 	}

@@ -214,7 +214,7 @@ func TestKeyedMutex(t *testing.T) {
 			if i%2 == 1 {
 				key = "b"
 			}
-			unlock, err := l.lock(context.Background(), key)
+			unlock, err := l.lock(t.Context(), key)
 			if err != nil {
 				t.Error(err)
 				return
@@ -237,11 +237,11 @@ func TestKeyedMutex(t *testing.T) {
 		t.Errorf("%d holders of one key at once", most.Load())
 	}
 
-	unlock, err := l.lock(context.Background(), "held")
+	unlock, err := l.lock(t.Context(), "held")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if _, err := l.lock(ctx, "held"); err != context.Canceled {
 		t.Errorf("lock of a held key with an ended context: %v", err)
