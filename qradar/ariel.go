@@ -240,8 +240,10 @@ type Row map[string]any
 
 // String returns a column as text: "" for null or absent, numbers as
 // written, lists joined with ", ".
-func (r Row) String(col string) string {
-	switch v := r[col].(type) {
+func (r Row) String(col string) string { return cellString(r[col]) }
+
+func cellString(v any) string {
+	switch v := v.(type) {
 	case nil:
 		return ""
 	case string:
@@ -251,7 +253,7 @@ func (r Row) String(col string) string {
 	case []any:
 		parts := make([]string, len(v))
 		for i, e := range v {
-			parts[i] = Row{"": e}.String("")
+			parts[i] = cellString(e)
 		}
 		return strings.Join(parts, ", ")
 	default:
