@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,14 +157,13 @@ type EWSServer struct {
 	schemes          EWSAuthSchemes
 	requireChangeKey bool
 
-	mu       sync.Mutex
-	users    []EWSUser
-	faults   []EWSFault
-	counts   map[string]int
-	ntlm     map[string]*ntlmConn // by remote address
-	srv      *httptest.Server
-	listener net.Listener
-	hsrv     *http.Server
+	srv    listening
+	faults faultQueue[EWSFault]
+	counts requestCounts
+
+	mu    sync.Mutex
+	users []EWSUser
+	ntlm  map[string]*ntlmConn // by remote address
 }
 
 // ntlmConn is the NTLM state of one TCP connection.
@@ -181,7 +178,6 @@ type ntlmConn struct {
 func NewEWS(opts ...EWSOption) *EWSServer {
 	s := &EWSServer{
 		schemes: EWSAuthSchemes{Basic: true, NTLM: true, Bearer: true},
-		counts:  make(map[string]int),
 		ntlm:    make(map[string]*ntlmConn),
 	}
 	s.addUser(EWSUser{
@@ -213,12 +209,7 @@ func NewEWS(opts ...EWSOption) *EWSServer {
 func NewEWSServer(tb testing.TB, opts ...EWSOption) *EWSServer {
 	tb.Helper()
 	s := NewEWS(opts...)
-	srv := httptest.NewUnstartedServer(s.Handler())
-	srv.Config.ConnState = s.connState
-	srv.Start()
-	s.mu.Lock()
-	s.srv = srv
-	s.mu.Unlock()
+	s.srv.startTest(s.Handler(), s.connState)
 	tb.Cleanup(s.Close)
 	return s
 }
@@ -242,58 +233,26 @@ func (s *EWSServer) AddUser(u EWSUser) { s.addUser(u) }
 // Start listens on addr (such as "127.0.0.1:0") and serves in the
 // background, for a standalone fake.
 func (s *EWSServer) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: s.Handler(), ConnState: s.connState, ReadHeaderTimeout: 30 * time.Second}
-	s.mu.Lock()
-	s.listener, s.hsrv = ln, hs
-	s.mu.Unlock()
-	go func() { _ = hs.Serve(ln) }()
-	return nil
+	return s.srv.start(addr, s.Handler(), s.connState)
 }
 
 // URL returns the endpoint's URL, such as
 // "http://127.0.0.1:41234/EWS/Exchange.asmx", or "" when the server is not
 // listening.
 func (s *EWSServer) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.srv != nil:
-		return s.srv.URL + EWSPath
-	case s.listener != nil:
-		return "http://" + s.listener.Addr().String() + EWSPath
+	if r := s.srv.root(); r != "" {
+		return r + EWSPath
 	}
 	return ""
 }
 
 // Close stops the server. Closing twice is not an error.
-func (s *EWSServer) Close() {
-	s.mu.Lock()
-	srv, hs := s.srv, s.hsrv
-	s.srv, s.hsrv, s.listener = nil, nil, nil
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
-	if hs != nil {
-		_ = hs.Close()
-	}
-}
+func (s *EWSServer) Close() { s.srv.close() }
 
 // CloseClientConnections breaks every open client connection, as a server
 // restart or a network failure would. It works on a server started by
 // NewEWSServer.
-func (s *EWSServer) CloseClientConnections() {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv != nil {
-		srv.CloseClientConnections()
-	}
-}
+func (s *EWSServer) CloseClientConnections() { s.srv.closeClientConnections() }
 
 func (s *EWSServer) connState(c net.Conn, st http.ConnState) {
 	switch st {
@@ -307,57 +266,14 @@ func (s *EWSServer) connState(c net.Conn, st http.ConnState) {
 // InjectFault queues a failure: the next f.Count requests for f.Operation
 // (after authentication) get it instead of their answer. Faults are used
 // in the order they were queued.
-func (s *EWSServer) InjectFault(f EWSFault) {
-	if f.Count <= 0 {
-		f.Count = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
-}
-
-// takeFault returns the fault for op, if one is queued.
-func (s *EWSServer) takeFault(op string) (EWSFault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.Operation == "" || f.Operation == op {
-			out := *f
-			f.Count--
-			if f.Count == 0 {
-				s.faults = slices.Delete(s.faults, i, i+1)
-			}
-			return out, true
-		}
-	}
-	return EWSFault{}, false
-}
+func (s *EWSServer) InjectFault(f EWSFault) { s.faults.push(f.Operation, f.Count, f) }
 
 // Requests returns how many requests the server answered for a SOAP
 // operation ("FindItem"), or "Unauthorized" for 401 answers.
-func (s *EWSServer) Requests(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[op]
-}
+func (s *EWSServer) Requests(op string) int { return s.counts.get(op) }
 
 // RequestCounts returns the number of requests per operation.
-func (s *EWSServer) RequestCounts() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.counts))
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
-}
-
-func (s *EWSServer) count(op string) {
-	s.mu.Lock()
-	s.counts[op]++
-	s.mu.Unlock()
-}
+func (s *EWSServer) RequestCounts() map[string]int { return s.counts.all() }
 
 // maxRequestBody bounds a request, as EWS's maxReceivedMessageSize does.
 const maxRequestBody = 16 << 20
@@ -415,7 +331,7 @@ func (s *EWSServer) challenge(w http.ResponseWriter, r *http.Request, ntlmToken 
 	}
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusUnauthorized)
-	s.count("Unauthorized")
+	s.counts.add("Unauthorized")
 }
 
 // authenticate returns the signed-in user, or answers 401 and returns

@@ -81,17 +81,17 @@ func (s *EWSServer) serveSOAP(w http.ResponseWriter, r *http.Request, user *EWSU
 
 	q := &ewsRequest{s: s, user: user, rank: serverVersions["Exchange2007_SP1"], actAs: user.Mailbox, actUser: user}
 	if f := q.applyHeaders(header); f != nil {
-		s.count(op)
+		s.counts.add(op)
 		writeFault(w, f)
 		return
 	}
 	if opNode.XMLName.Space != nsMessages {
-		s.count(op)
+		s.counts.add(op)
 		writeFault(w, schemaFault(1, 1, fmt.Sprintf("The element '%s' in namespace '%s' is not declared.", op, opNode.XMLName.Space)))
 		return
 	}
-	s.count(op)
-	if f, ok := s.takeFault(op); ok {
+	s.counts.add(op)
+	if f, ok := s.faults.take(op); ok {
 		if !s.writeInjected(w, op, f) {
 			return
 		}

@@ -7,11 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,14 +123,13 @@ type GraphServer struct {
 	concurrency     int
 	concurrencyWait time.Duration
 
+	srv    listening
+	faults faultQueue[GraphFault]
+	counts requestCounts
+
 	mu       sync.Mutex
 	tokens   map[string]graphToken
-	faults   []GraphFault
-	counts   map[string]int
 	inFlight map[string]int // app + mailbox -> requests in progress
-	srv      *httptest.Server
-	listener net.Listener
-	hsrv     *http.Server
 }
 
 type graphToken struct {
@@ -148,7 +144,6 @@ func NewGraph(opts ...GraphOption) *GraphServer {
 		apps:      []GraphApp{{ClientID: GraphClientID, Secret: GraphClientSecret}},
 		tokenLife: 3599 * time.Second,
 		tokens:    make(map[string]graphToken),
-		counts:    make(map[string]int),
 		inFlight:  make(map[string]int),
 	}
 	for _, o := range opts {
@@ -166,10 +161,7 @@ func NewGraph(opts ...GraphOption) *GraphServer {
 func NewGraphServer(tb testing.TB, opts ...GraphOption) *GraphServer {
 	tb.Helper()
 	s := NewGraph(opts...)
-	srv := httptest.NewServer(s.Handler())
-	s.mu.Lock()
-	s.srv = srv
-	s.mu.Unlock()
+	s.srv.startTest(s.Handler(), nil)
 	tb.Cleanup(s.Close)
 	return s
 }
@@ -177,34 +169,13 @@ func NewGraphServer(tb testing.TB, opts ...GraphOption) *GraphServer {
 // Start listens on addr (such as "127.0.0.1:0") and serves in the
 // background, for a standalone fake.
 func (s *GraphServer) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 30 * time.Second}
-	s.mu.Lock()
-	s.listener, s.hsrv = ln, hs
-	s.mu.Unlock()
-	go func() { _ = hs.Serve(ln) }()
-	return nil
-}
-
-func (s *GraphServer) root() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.srv != nil:
-		return s.srv.URL
-	case s.listener != nil:
-		return "http://" + s.listener.Addr().String()
-	}
-	return ""
+	return s.srv.start(addr, s.Handler(), nil)
 }
 
 // URL returns the Graph base URL, such as "http://127.0.0.1:41234/v1.0",
 // or "" when the server is not listening.
 func (s *GraphServer) URL() string {
-	if r := s.root(); r != "" {
+	if r := s.srv.root(); r != "" {
 		return r + "/v1.0"
 	}
 	return ""
@@ -213,36 +184,18 @@ func (s *GraphServer) URL() string {
 // TokenURL returns the token endpoint of the fake tenant, such as
 // "http://127.0.0.1:41234/9188040d-.../oauth2/v2.0/token".
 func (s *GraphServer) TokenURL() string {
-	if r := s.root(); r != "" {
+	if r := s.srv.root(); r != "" {
 		return r + "/" + GraphTenantID + "/oauth2/v2.0/token"
 	}
 	return ""
 }
 
 // Close stops the server. Closing twice is not an error.
-func (s *GraphServer) Close() {
-	s.mu.Lock()
-	srv, hs := s.srv, s.hsrv
-	s.srv, s.hsrv, s.listener = nil, nil, nil
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
-	if hs != nil {
-		_ = hs.Close()
-	}
-}
+func (s *GraphServer) Close() { s.srv.close() }
 
 // CloseClientConnections breaks every open client connection. It works on
 // a server started by NewGraphServer.
-func (s *GraphServer) CloseClientConnections() {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv != nil {
-		srv.CloseClientConnections()
-	}
-}
+func (s *GraphServer) CloseClientConnections() { s.srv.closeClientConnections() }
 
 // Backend returns a conformance [Backend] that seeds and inspects mailbox
 // directly in the server's store.
@@ -252,51 +205,15 @@ func (s *GraphServer) Backend(mailbox string) Backend {
 
 // InjectFault queues a failure for the next f.Count requests matching
 // f.Route. Faults are used in the order they were queued.
-func (s *GraphServer) InjectFault(f GraphFault) {
-	if f.Count <= 0 {
-		f.Count = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
-}
-
-func (s *GraphServer) takeFault(route string) (GraphFault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.Route == "" || f.Route == route {
-			out := *f
-			f.Count--
-			if f.Count == 0 {
-				s.faults = slices.Delete(s.faults, i, i+1)
-			}
-			return out, true
-		}
-	}
-	return GraphFault{}, false
-}
+func (s *GraphServer) InjectFault(f GraphFault) { s.faults.push(f.Route, f.Count, f) }
 
 // Requests returns how many requests the server received for a route,
 // such as "GET /users/{id}/mailFolders/{id}/messages",
 // "PATCH /users/{id}/messages/{id}" or "POST /token".
-func (s *GraphServer) Requests(route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[route]
-}
+func (s *GraphServer) Requests(route string) int { return s.counts.get(route) }
 
 // RequestCounts returns the number of requests per route.
-func (s *GraphServer) RequestCounts() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.counts))
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
-}
+func (s *GraphServer) RequestCounts() map[string]int { return s.counts.all() }
 
 // ExpireTokens makes every issued token expired, as if an hour had passed.
 func (s *GraphServer) ExpireTokens() {
@@ -398,9 +315,7 @@ func aadError(w http.ResponseWriter, status int, code string, aadsts int, desc s
 }
 
 func (s *GraphServer) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.counts["POST /token"]++
-	s.mu.Unlock()
+	s.counts.add("POST /token")
 	tenant := strings.TrimPrefix(strings.TrimSuffix(r.URL.Path, "/oauth2/v2.0/token"), "/")
 	if r.Method != http.MethodPost {
 		aadError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST requests. Received a "+r.Method+" request.")

@@ -42,9 +42,7 @@ func (g *graphRequest) error(status int, code, msg string) {
 func (g *graphRequest) serve(segs []string) {
 	s := g.s
 	g.route = graphRoute(g.r.Method, segs)
-	s.mu.Lock()
-	s.counts[g.route]++
-	s.mu.Unlock()
+	s.counts.add(g.route)
 	if g.app = s.authenticate(g.w, g.r); g.app == nil {
 		return
 	}
@@ -56,7 +54,7 @@ func (g *graphRequest) serve(segs []string) {
 		g.error(http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", segs[0]))
 		return
 	}
-	if f, ok := s.takeFault(g.route); ok {
+	if f, ok := s.faults.take(g.route); ok {
 		if !g.writeInjected(f) {
 			return
 		}
