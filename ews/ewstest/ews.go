@@ -495,9 +495,7 @@ func (s *EWSServer) writeInjected(w http.ResponseWriter, op string, f EWSFault) 
 			e = &respError{code: f.ResponseCode, text: "The request failed with " + f.ResponseCode + "."}
 		}
 		var b strings.Builder
-		responseStart(&b, op)
-		writeRespError(&b, op, e, "")
-		responseEnd(&b, op)
+		writeErrorResponse(&b, op, e)
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		_, _ = io.WriteString(w, b.String())
 	case EWSServiceUnavailable:

@@ -405,9 +405,7 @@ func (q *ewsRequest) getFolder(w io.Writer, n *xnode) *soapFault {
 		writeFolder(&body, folder, sh)
 		body.WriteString(`</m:Folders></m:GetFolderResponseMessage>`)
 	}
-	responseStart(w, "GetFolder")
-	_, _ = w.Write(body.Bytes())
-	responseEnd(w, "GetFolder")
+	writeResponse(w, "GetFolder", body.Bytes())
 	return nil
 }
 
@@ -429,7 +427,8 @@ func folderField(uri string) (func(*xFolder) fieldValue, byte, bool) {
 	return nil, 0, false
 }
 
-// pageView is an IndexedPage*View.
+// pageView is the IndexedPage*View or FractionalPage*View of a Find
+// request.
 type pageView struct {
 	max       int
 	offset    int
@@ -440,8 +439,14 @@ type pageView struct {
 	requested bool
 }
 
-func parsePageView(n *xnode) (pageView, *soapFault) {
+// parsePageView reads the view of a Find request for kind ("Folder" or
+// "Item"). A request without one gets the first findCountLimit results.
+func parsePageView(find *xnode, kind string) (pageView, *soapFault) {
 	v := pageView{max: -1}
+	n := find.child(nsMessages, "IndexedPage"+kind+"View")
+	if n == nil {
+		n = find.child(nsMessages, "FractionalPage"+kind+"View")
+	}
 	if n == nil {
 		return v, nil
 	}
@@ -470,11 +475,11 @@ func parsePageView(n *xnode) (pageView, *soapFault) {
 		}
 	}
 	if m, ok := n.attr("MaxEntriesReturned"); ok {
-		max, err := strconv.Atoi(m)
-		if err != nil || max < 1 {
+		limit, err := strconv.Atoi(m)
+		if err != nil || limit < 1 {
 			return v, schemaFault(1, 1, fmt.Sprintf("The 'MaxEntriesReturned' attribute is invalid - The value '%s' is invalid according to its datatype 'http://www.w3.org/2001/XMLSchema:int'.", m))
 		}
-		v.max = max
+		v.max = limit
 	}
 	return v, nil
 }
@@ -493,23 +498,37 @@ const findCountLimit = 1000
 // window applies the view to total results: it returns the slice bounds,
 // the next IndexedPagingOffset and whether the last item is included.
 func (v pageView) window(total int) (start, end, next int, last bool) {
-	max := v.max
-	if max < 0 || max > findCountLimit {
-		max = findCountLimit
+	limit := v.max
+	if limit < 0 || limit > findCountLimit {
+		limit = findCountLimit
 	}
 	switch {
 	case v.fraction:
 		start = total * v.num / v.den
-		end = min(total, start+max)
+		end = min(total, start+limit)
 		return start, end, end, end >= total
 	case v.fromEnd:
 		end = max0(total - v.offset)
-		start = max0(end - max)
+		start = max0(end - limit)
 		return start, end, v.offset + (end - start), start == 0
 	}
 	start = min(v.offset, total)
-	end = min(total, start+max)
+	end = min(total, start+limit)
 	return start, end, end, end >= total
+}
+
+// writeRootFolder applies the view to total results and writes the start
+// of the answer's m:RootFolder, with its paging attributes, and of its list
+// element (t:Folders or t:Items). It returns the bounds of the results to
+// write.
+func (v pageView) writeRootFolder(w io.Writer, total int, list string) (start, end int) {
+	start, end, next, last := v.window(total)
+	if v.requested {
+		fmt.Fprintf(w, `<m:RootFolder IndexedPagingOffset="%d" TotalItemsInView="%d" IncludesLastItemInRange="%t"><t:%s>`, next, total, last, list)
+	} else {
+		fmt.Fprintf(w, `<m:RootFolder TotalItemsInView="%d" IncludesLastItemInRange="%t"><t:%s>`, total, last, list)
+	}
+	return start, end
 }
 
 func max0(n int) int { return max(n, 0) }
@@ -529,29 +548,16 @@ func (q *ewsRequest) findFolder(w io.Writer, n *xnode) *soapFault {
 	if f != nil {
 		return f
 	}
-	viewNode := n.child(nsMessages, "IndexedPageFolderView")
-	if viewNode == nil {
-		viewNode = n.child(nsMessages, "FractionalPageFolderView")
-	}
-	view, f := parsePageView(viewNode)
+	view, f := parsePageView(n, "Folder")
 	if f != nil {
 		return f
 	}
-	match := func(*xFolder) bool { return true }
-	if r := n.child(nsMessages, "Restriction"); r != nil {
-		if len(r.Nodes) != 1 {
-			return schemaFault(1, 1, "The element 'Restriction' must hold exactly one search expression.")
-		}
-		m, err := compileRestriction(&r.Nodes[0], folderField)
-		if sf, re := splitErr(err); sf != nil {
-			return sf
-		} else if re != nil {
-			responseStart(w, "FindFolder")
-			writeRespError(w, "FindFolder", re, "")
-			responseEnd(w, "FindFolder")
-			return nil
-		}
-		match = m
+	match, err := parseRestriction(n, folderField)
+	if sf, re := splitErr(err); sf != nil {
+		return sf
+	} else if re != nil {
+		writeErrorResponse(w, "FindFolder", re)
+		return nil
 	}
 	x := q.s.Exchange
 	x.mu.Lock()
@@ -582,21 +588,14 @@ func (q *ewsRequest) findFolder(w io.Writer, n *xnode) *soapFault {
 		if traversal != "SoftDeleted" {
 			walk(parent)
 		}
-		start, end, next, last := view.window(len(found))
 		body.WriteString(`<m:FindFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>`)
-		if view.requested {
-			fmt.Fprintf(&body, `<m:RootFolder IndexedPagingOffset="%d" TotalItemsInView="%d" IncludesLastItemInRange="%t"><t:Folders>`, next, len(found), last)
-		} else {
-			fmt.Fprintf(&body, `<m:RootFolder TotalItemsInView="%d" IncludesLastItemInRange="%t"><t:Folders>`, len(found), last)
-		}
+		start, end := view.writeRootFolder(&body, len(found), "Folders")
 		for _, c := range found[start:end] {
 			writeFolder(&body, c, sh)
 		}
 		body.WriteString(`</t:Folders></m:RootFolder></m:FindFolderResponseMessage>`)
 	}
-	responseStart(w, "FindFolder")
-	_, _ = w.Write(body.Bytes())
-	responseEnd(w, "FindFolder")
+	writeResponse(w, "FindFolder", body.Bytes())
 	return nil
 }
 
@@ -908,6 +907,20 @@ func errUnsupportedPath(uri string) *respError {
 		messageXML: `<t:FieldURI FieldURI="` + esc(uri) + `"/>`}
 }
 
+// parseRestriction compiles the m:Restriction of a Find request into a
+// predicate over T; without one, everything matches. The error is a
+// *soapFault or a *respError, as compileRestriction's.
+func parseRestriction[T any](find *xnode, field func(string) (func(T) fieldValue, byte, bool)) (func(T) bool, error) {
+	r := find.child(nsMessages, "Restriction")
+	if r == nil {
+		return func(T) bool { return true }, nil
+	}
+	if len(r.Nodes) != 1 {
+		return nil, schemaFault(1, 1, "The element 'Restriction' must hold exactly one search expression.")
+	}
+	return compileRestriction(&r.Nodes[0], field)
+}
+
 // compileRestriction turns a search expression into a predicate over T,
 // with field giving the getter of each FieldURI.
 func compileRestriction[T any](n *xnode, field func(string) (func(T) fieldValue, byte, bool)) (func(T) bool, error) {
@@ -1080,32 +1093,16 @@ func (q *ewsRequest) findItem(w io.Writer, n *xnode) *soapFault {
 		return f
 	}
 	sh.mime = false // FindItem never returns MimeContent
-	viewNode := n.child(nsMessages, "IndexedPageItemView")
-	if viewNode == nil {
-		viewNode = n.child(nsMessages, "FractionalPageItemView")
-	}
-	view, f := parsePageView(viewNode)
+	view, f := parsePageView(n, "Item")
 	if f != nil {
 		return f
 	}
-	writeErr := func(re *respError) *soapFault {
-		responseStart(w, "FindItem")
-		writeRespError(w, "FindItem", re, "")
-		responseEnd(w, "FindItem")
+	match, err := parseRestriction(n, itemField)
+	if sf, re := splitErr(err); sf != nil {
+		return sf
+	} else if re != nil {
+		writeErrorResponse(w, "FindItem", re)
 		return nil
-	}
-	match := func(*xItem) bool { return true }
-	if r := n.child(nsMessages, "Restriction"); r != nil {
-		if len(r.Nodes) != 1 {
-			return schemaFault(1, 1, "The element 'Restriction' must hold exactly one search expression.")
-		}
-		m, err := compileRestriction(&r.Nodes[0], itemField)
-		if sf, re := splitErr(err); sf != nil {
-			return sf
-		} else if re != nil {
-			return writeErr(re)
-		}
-		match = m
 	}
 	type sortKey struct {
 		get  func(*xItem) fieldValue
@@ -1119,8 +1116,9 @@ func (q *ewsRequest) findItem(w io.Writer, n *xnode) *soapFault {
 			uri, _ := fo.child(nsTypes, "FieldURI").attr("FieldURI")
 			get, _, ok := itemField(uri)
 			if !ok || uri == "item:Categories" {
-				return writeErr(&respError{code: "ErrorUnsupportedPathForSortGroup", text: "The property path is not supported for this sort or group operation.",
+				writeErrorResponse(w, "FindItem", &respError{code: "ErrorUnsupportedPathForSortGroup", text: "The property path is not supported for this sort or group operation.",
 					messageXML: `<t:FieldURI FieldURI="` + esc(uri) + `"/>`})
+				return nil
 			}
 			order, _ := fo.attr("Order")
 			if order != "Ascending" && order != "Descending" {
@@ -1163,13 +1161,8 @@ func (q *ewsRequest) findItem(w io.Writer, n *xnode) *soapFault {
 			}
 			return 0
 		})
-		start, end, next, last := view.window(len(found))
 		body.WriteString(`<m:FindItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>`)
-		if view.requested {
-			fmt.Fprintf(&body, `<m:RootFolder IndexedPagingOffset="%d" TotalItemsInView="%d" IncludesLastItemInRange="%t"><t:Items>`, next, len(found), last)
-		} else {
-			fmt.Fprintf(&body, `<m:RootFolder TotalItemsInView="%d" IncludesLastItemInRange="%t"><t:Items>`, len(found), last)
-		}
+		start, end := view.writeRootFolder(&body, len(found), "Items")
 		for _, it := range found[start:end] {
 			body.WriteString("<t:Message>")
 			q.writeItemProps(&body, it, sh)
@@ -1177,9 +1170,7 @@ func (q *ewsRequest) findItem(w io.Writer, n *xnode) *soapFault {
 		}
 		body.WriteString(`</t:Items></m:RootFolder></m:FindItemResponseMessage>`)
 	}
-	responseStart(w, "FindItem")
-	_, _ = w.Write(body.Bytes())
-	responseEnd(w, "FindItem")
+	writeResponse(w, "FindItem", body.Bytes())
 	return nil
 }
 
@@ -1416,9 +1407,7 @@ func (q *ewsRequest) updateItem(w io.Writer, n *xnode) *soapFault {
 		fmt.Fprintf(&body, `<m:UpdateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Items><t:Message><t:ItemId Id="%s" ChangeKey="%s"/></t:Message></m:Items><m:ConflictResults><t:Count>0</t:Count></m:ConflictResults></m:UpdateItemResponseMessage>`,
 			it.id, changeKey(it.version))
 	}
-	responseStart(w, "UpdateItem")
-	_, _ = w.Write(body.Bytes())
-	responseEnd(w, "UpdateItem")
+	writeResponse(w, "UpdateItem", body.Bytes())
 	return nil
 }
 
@@ -1471,9 +1460,7 @@ func (q *ewsRequest) moveItem(w io.Writer, n *xnode) *soapFault {
 		}
 		body.WriteString(`</m:MoveItemResponseMessage>`)
 	}
-	responseStart(w, "MoveItem")
-	_, _ = w.Write(body.Bytes())
-	responseEnd(w, "MoveItem")
+	writeResponse(w, "MoveItem", body.Bytes())
 	return nil
 }
 
@@ -1511,9 +1498,7 @@ func (q *ewsRequest) markAsJunk(w io.Writer, n *xnode) *soapFault {
 		fmt.Fprintf(&body, `<m:MarkAsJunkResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:MovedItemId Id="%s" ChangeKey="%s"/></m:MarkAsJunkResponseMessage>`,
 			it.id, changeKey(it.version))
 	}
-	responseStart(w, "MarkAsJunk")
-	_, _ = w.Write(body.Bytes())
-	responseEnd(w, "MarkAsJunk")
+	writeResponse(w, "MarkAsJunk", body.Bytes())
 	return nil
 }
 

@@ -202,6 +202,21 @@ func responseEnd(w io.Writer, op string) {
 	_, _ = fmt.Fprintf(w, `</m:ResponseMessages></m:%sResponse></s:Body></s:Envelope>`, op)
 }
 
+// writeResponse writes op's response around messages, its response
+// messages already rendered.
+func writeResponse(w io.Writer, op string, messages []byte) {
+	responseStart(w, op)
+	_, _ = w.Write(messages)
+	responseEnd(w, op)
+}
+
+// writeErrorResponse writes op's response with the one error message e.
+func writeErrorResponse(w io.Writer, op string, e *respError) {
+	responseStart(w, op)
+	writeRespError(w, op, e, "")
+	responseEnd(w, op)
+}
+
 // respError is a per-item error, sent inside a 200 response with
 // ResponseClass="Error".
 type respError struct {
