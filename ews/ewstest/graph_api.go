@@ -278,27 +278,41 @@ func (g *graphRequest) getFolder(id string) {
 		g.error(status, code, msg)
 		return
 	}
-	sel, ok := g.selectFields(body, "microsoft.graph.mailFolder")
+	g.writeEntity(body, "microsoft.graph.mailFolder", "mailFolders/$entity")
+}
+
+// writeEntity writes one resource of typ with $select applied.
+func (g *graphRequest) writeEntity(body map[string]any, typ, ctxSuffix string) {
+	sel, ok := g.selectFields(body, typ)
 	if !ok {
 		return
 	}
-	sel["@odata.context"] = g.contextURL("mailFolders/$entity")
+	sel["@odata.context"] = g.contextURL(ctxSuffix)
 	writeJSON(g.w, http.StatusOK, sel)
+}
+
+// filter parses the request's $filter over resources of typ, or answers
+// 400 and returns false. A request without one gets a nil filter.
+func (g *graphRequest) filter(typ string, field func(string) (byte, bool), coll func(string) bool) (*odataFilter, bool) {
+	fs := g.r.URL.Query().Get("$filter")
+	if fs == "" {
+		return nil, true
+	}
+	f, err := parseODataFilter(fs, typ, field, coll)
+	if err != nil {
+		oe := err.(*odataError)
+		g.error(http.StatusBadRequest, oe.code, oe.msg)
+		return nil, false
+	}
+	return f, true
 }
 
 // listFolders lists the mail folders below parent, or at the top of the
 // mailbox when parent is nil.
 func (g *graphRequest) listFolders(parent *xFolder) {
-	q := g.r.URL.Query()
-	var filter *odataFilter
-	if fs := q.Get("$filter"); fs != "" {
-		f, err := parseODataFilter(fs, "microsoft.graph.mailFolder", folderFieldKind, func(string) bool { return false })
-		if err != nil {
-			oe := err.(*odataError)
-			g.error(http.StatusBadRequest, oe.code, oe.msg)
-			return
-		}
-		filter = f
+	filter, ok := g.filter("microsoft.graph.mailFolder", folderFieldKind, func(string) bool { return false })
+	if !ok {
+		return
 	}
 	top, skip, ok := g.paging(10)
 	if !ok {
@@ -517,15 +531,9 @@ func (g *graphRequest) listMessages(folder *xFolder) {
 		g.error(http.StatusNotImplemented, "NotImplemented", "$search and $expand are not supported by this fake.")
 		return
 	}
-	var filter *odataFilter
-	if fs := q.Get("$filter"); fs != "" {
-		f, err := parseODataFilter(fs, "microsoft.graph.message", messageFieldKind, func(p string) bool { return p == "categories" })
-		if err != nil {
-			oe := err.(*odataError)
-			g.error(http.StatusBadRequest, oe.code, oe.msg)
-			return
-		}
-		filter = f
+	filter, ok := g.filter("microsoft.graph.message", messageFieldKind, func(p string) bool { return p == "categories" })
+	if !ok {
+		return
 	}
 	type orderKey struct {
 		prop string
@@ -647,12 +655,7 @@ func (g *graphRequest) getMessage(id string) {
 		g.error(status, code, msg)
 		return
 	}
-	sel, ok := g.selectFields(body, "microsoft.graph.message")
-	if !ok {
-		return
-	}
-	sel["@odata.context"] = g.contextURL("messages/$entity")
-	writeJSON(g.w, http.StatusOK, sel)
+	g.writeEntity(body, "microsoft.graph.message", "messages/$entity")
 }
 
 // getMIME streams the stored message as it is: the raw bytes, not
@@ -676,9 +679,14 @@ func (g *graphRequest) getMIME(id string) {
 	_, _ = g.w.Write(raw)
 }
 
-// hasRole reports whether the app may write mail.
-func (g *graphRequest) canWrite() bool {
-	return len(g.app.Roles) == 0 || slices.Contains(g.app.Roles, "Mail.ReadWrite")
+// mayWrite reports whether the app may write mail (the Mail.ReadWrite
+// role), or answers 403 ErrorAccessDenied.
+func (g *graphRequest) mayWrite() bool {
+	if len(g.app.Roles) == 0 || slices.Contains(g.app.Roles, "Mail.ReadWrite") {
+		return true
+	}
+	g.error(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+	return false
 }
 
 // readBody decodes a JSON request body into an object.
@@ -706,8 +714,7 @@ var readOnlyProps = map[string]bool{
 }
 
 func (g *graphRequest) patchMessage(id string) {
-	if !g.canWrite() {
-		g.error(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+	if !g.mayWrite() {
 		return
 	}
 	body, ok := g.readBody()
@@ -789,8 +796,7 @@ func (g *graphRequest) patchMessage(id string) {
 }
 
 func (g *graphRequest) moveMessage(id string) {
-	if !g.canWrite() {
-		g.error(http.StatusForbidden, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+	if !g.mayWrite() {
 		return
 	}
 	body, ok := g.readBody()
