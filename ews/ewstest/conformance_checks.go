@@ -580,24 +580,33 @@ func checkMarkProcessed(t *testing.T, newHarness Factory) {
 				Processed:  tt.d,
 				Quarantine: ews.Disposition{Category: catQuarantine},
 			})
-			s := newSeeder(t, h)
-			s.seed(folderInbox, "a", 0, false)
-			s.seed(folderInbox, "b", time.Minute, false)
-			ctx := t.Context()
-			a := s.findByKey(ctx, "a")
-			for i := range 2 {
-				if err := h.Mailbox.MarkProcessed(ctx, a); err != nil {
-					t.Fatalf("MarkProcessed #%d: %v", i+1, err)
-				}
-			}
-			if diff := cmp.Diff([]listed{{folderInbox, "b"}}, s.listKeys(ctx)); diff != "" {
-				t.Errorf("listing after MarkProcessed mismatch (-want +got):\n%s", diff)
-			}
-			want := map[string]state{"a": wantState(tt.d), "b": {Folder: folderInbox}}
-			if diff := cmp.Diff(want, s.inspect(folderInbox, folderProcessed)); diff != "" {
-				t.Errorf("server state mismatch (-want +got):\n%s", diff)
-			}
+			checkAppliedTwice(t, h, "MarkProcessed", h.Mailbox.MarkProcessed, tt.d, folderProcessed)
 		})
+	}
+}
+
+// checkAppliedTwice seeds two messages in the inbox, applies d to the
+// first twice with apply (the method op), and checks that only the second
+// is still listed and that the first is as d says, in the inbox or in
+// dest.
+func checkAppliedTwice(t *testing.T, h Harness, op string, apply func(context.Context, ews.Message) error, d ews.Disposition, dest string) {
+	t.Helper()
+	s := newSeeder(t, h)
+	s.seed(folderInbox, "a", 0, false)
+	s.seed(folderInbox, "b", time.Minute, false)
+	ctx := t.Context()
+	a := s.findByKey(ctx, "a")
+	for i := range 2 {
+		if err := apply(ctx, a); err != nil {
+			t.Fatalf("%s #%d: %v", op, i+1, err)
+		}
+	}
+	if diff := cmp.Diff([]listed{{folderInbox, "b"}}, s.listKeys(ctx)); diff != "" {
+		t.Errorf("listing after %s mismatch (-want +got):\n%s", op, diff)
+	}
+	want := map[string]state{"a": wantState(d), "b": {Folder: folderInbox}}
+	if diff := cmp.Diff(want, s.inspect(folderInbox, dest)); diff != "" {
+		t.Errorf("server state mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -622,23 +631,10 @@ func checkQuarantine(t *testing.T, newHarness Factory) {
 				Processed:  ews.Disposition{MarkRead: true},
 				Quarantine: tt.d,
 			})
-			s := newSeeder(t, h)
-			s.seed(folderInbox, "a", 0, false)
-			s.seed(folderInbox, "b", time.Minute, false)
-			ctx := t.Context()
-			a := s.findByKey(ctx, "a")
-			for i := range 2 {
-				if err := h.Mailbox.Quarantine(ctx, a, "failed 5 times: parse error"); err != nil {
-					t.Fatalf("Quarantine #%d: %v", i+1, err)
-				}
+			quarantine := func(ctx context.Context, msg ews.Message) error {
+				return h.Mailbox.Quarantine(ctx, msg, "failed 5 times: parse error")
 			}
-			if diff := cmp.Diff([]listed{{folderInbox, "b"}}, s.listKeys(ctx)); diff != "" {
-				t.Errorf("listing after Quarantine mismatch (-want +got):\n%s", diff)
-			}
-			wantAll := map[string]state{"a": wantState(tt.d), "b": {Folder: folderInbox}}
-			if diff := cmp.Diff(wantAll, s.inspect(folderInbox, folderQuarantine)); diff != "" {
-				t.Errorf("server state mismatch (-want +got):\n%s", diff)
-			}
+			checkAppliedTwice(t, h, "Quarantine", quarantine, tt.d, folderQuarantine)
 		})
 	}
 }
