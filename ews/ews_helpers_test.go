@@ -3,6 +3,7 @@ package ews_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/synapse-go/synapse/ews"
 	"github.com/synapse-go/synapse/ews/ewstest"
@@ -155,6 +158,66 @@ func readAll(ctx context.Context, t testing.TB, mb ews.Mailbox, msg ews.Message)
 		t.Fatalf("reading: %v", err)
 	}
 	return b
+}
+
+// checkListsTiesOnce seeds seven messages, five of them received in one
+// second, through seed into a mailbox that lists two a page, and checks
+// that each is listed once, also when each is marked processed as it is
+// listed (the unprocessed view then shrinks under the listing).
+func checkListsTiesOnce(t *testing.T, mb ews.Mailbox, seed func(key string, offset time.Duration), mark bool) {
+	t.Helper()
+	want := map[string]int{}
+	for i := range 7 {
+		key := fmt.Sprintf("m%d", i)
+		seed(key, time.Duration(i/5)*time.Minute) // five in one second, then two
+		want["Report "+key] = 1
+	}
+	ctx := t.Context()
+	got := map[string]int{}
+	for m, err := range mb.Messages(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[m.Subject]++
+		if mark {
+			if err := mb.MarkProcessed(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("times each message was listed (-want +got):\n%s", diff)
+	}
+}
+
+// checkFolderRecreated deletes and recreates the folder "Inbox/Phishing"
+// that mb lists between two listings: the remembered folder id is stale,
+// and the mailbox finds the folder again; once the folder is gone for
+// good, listing fails with ErrFolderNotFound.
+func checkFolderRecreated(t *testing.T, mb ews.Mailbox, x *ewstest.Exchange, mailbox string) {
+	t.Helper()
+	const folder = "Inbox/Phishing"
+	if _, err := x.CreateFolder(mailbox, folder); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	listAll(ctx, t, mb)
+	if err := x.DeleteFolder(mailbox, folder); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.CreateFolder(mailbox, folder); err != nil {
+		t.Fatal(err)
+	}
+	xchSeed(t, x, mailbox, folder, "a", 0, false)
+	if msgs := listAll(ctx, t, mb); len(msgs) != 1 {
+		t.Errorf("listed %d messages in the recreated folder, want 1", len(msgs))
+	}
+	if err := x.DeleteFolder(mailbox, folder); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listErr(ctx, mb); !errors.Is(err, ews.ErrFolderNotFound) {
+		t.Errorf("listing a deleted folder: %v, want ErrFolderNotFound", err)
+	}
 }
 
 // assertNoSecret fails when any output holds one of the secrets.

@@ -116,28 +116,7 @@ func TestEWSListsTiesOnce(t *testing.T) {
 		t.Run(fmt.Sprintf("mark=%t", mark), func(t *testing.T) {
 			t.Parallel()
 			f := newEWSFixture(t, func(c *ews.EWSConfig) { c.PageSize = 2 })
-			want := map[string]int{}
-			for i := range 7 {
-				key := fmt.Sprintf("m%d", i)
-				f.seed(t, key, time.Duration(i/5)*time.Minute, false) // five in one second, then two
-				want["Report "+key] = 1
-			}
-			ctx := t.Context()
-			got := map[string]int{}
-			for m, err := range f.mb.Messages(ctx) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				got[m.Subject]++
-				if mark {
-					if err := f.mb.MarkProcessed(ctx, m); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("times each message was listed (-want +got):\n%s", diff)
-			}
+			checkListsTiesOnce(t, f.mb, func(key string, offset time.Duration) { f.seed(t, key, offset, false) }, mark)
 		})
 	}
 }
@@ -587,28 +566,7 @@ func TestEWSConfigIsRedacted(t *testing.T) {
 func TestEWSFolderRecreated(t *testing.T) {
 	t.Parallel()
 	f := newEWSFixture(t, func(c *ews.EWSConfig) { c.Folders = []string{"Inbox/Phishing"} })
-	x := f.srv.Exchange
-	if _, err := x.CreateFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	listAll(ctx, t, f.mb)
-	if err := x.DeleteFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := x.CreateFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	xchSeed(t, x, ewstest.EWSSharedMailbox, "Inbox/Phishing", "a", 0, false)
-	if msgs := listAll(ctx, t, f.mb); len(msgs) != 1 {
-		t.Errorf("listed %d messages in the recreated folder, want 1", len(msgs))
-	}
-	if err := x.DeleteFolder(ewstest.EWSSharedMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := listErr(ctx, f.mb); !errors.Is(err, ews.ErrFolderNotFound) {
-		t.Errorf("listing a deleted folder: %v, want ErrFolderNotFound", err)
-	}
+	checkFolderRecreated(t, f.mb, f.srv.Exchange, ewstest.EWSSharedMailbox)
 }
 
 // TestEWSOverTLS reads a mailbox over HTTPS from a server whose

@@ -214,28 +214,7 @@ func TestGraphListsTiesOnce(t *testing.T) {
 		t.Run(fmt.Sprintf("mark=%t", mark), func(t *testing.T) {
 			t.Parallel()
 			f := newGraphFixture(t, func(c *ews.GraphConfig) { c.PageSize = 2 })
-			want := map[string]int{}
-			for i := range 7 {
-				key := fmt.Sprintf("m%d", i)
-				f.seed(t, key, time.Duration(i/5)*time.Minute, false)
-				want["Report "+key] = 1
-			}
-			ctx := t.Context()
-			got := map[string]int{}
-			for m, err := range f.mb.Messages(ctx) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				got[m.Subject]++
-				if mark {
-					if err := f.mb.MarkProcessed(ctx, m); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("times each message was listed (-want +got):\n%s", diff)
-			}
+			checkListsTiesOnce(t, f.mb, func(key string, offset time.Duration) { f.seed(t, key, offset, false) }, mark)
 		})
 	}
 }
@@ -670,52 +649,13 @@ func TestGraphOpenLargeHeap(t *testing.T) {
 // BenchmarkGraphOpen streams an 8 MB message from the fake Graph server.
 func BenchmarkGraphOpen(b *testing.B) {
 	f := newGraphFixture(b, nil)
-	raw := ewstest.LargeMessage("bench@test", xchBase, 8<<20)
-	if _, err := f.srv.AddMessage(ewstest.GraphMailbox, "Inbox", ewstest.ExchangeMessage{Raw: raw, Received: xchBase}); err != nil {
-		b.Fatal(err)
-	}
-	ctx := b.Context()
-	msgs := listAll(ctx, b, f.mb)
-	buf := make([]byte, 32<<10)
-	b.SetBytes(int64(len(raw)))
-	b.ReportAllocs()
-	for b.Loop() {
-		rc, err := f.mb.Open(ctx, msgs[0])
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.CopyBuffer(io.Discard, rc, buf); err != nil {
-			b.Fatal(err)
-		}
-		rc.Close()
-	}
+	benchmarkOpen(b, f.mb, f.srv.Exchange, ewstest.GraphMailbox)
 }
 
 func TestGraphFolderRecreated(t *testing.T) {
 	t.Parallel()
 	f := newGraphFixture(t, func(c *ews.GraphConfig) { c.Folders = []string{"Inbox/Phishing"} })
-	x := f.srv.Exchange
-	if _, err := x.CreateFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	listAll(ctx, t, f.mb)
-	if err := x.DeleteFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := x.CreateFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	xchSeed(t, x, ewstest.GraphMailbox, "Inbox/Phishing", "a", 0, false)
-	if msgs := listAll(ctx, t, f.mb); len(msgs) != 1 {
-		t.Errorf("listed %d messages in the recreated folder, want 1", len(msgs))
-	}
-	if err := x.DeleteFolder(ewstest.GraphMailbox, "Inbox/Phishing"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := listErr(ctx, f.mb); !errors.Is(err, ews.ErrFolderNotFound) {
-		t.Errorf("listing a deleted folder: %v, want ErrFolderNotFound", err)
-	}
+	checkFolderRecreated(t, f.mb, f.srv.Exchange, ewstest.GraphMailbox)
 }
 
 // TestGraphOverTLS talks to Graph and the token endpoint over HTTPS with a
