@@ -40,14 +40,7 @@ func (w *syncWriter) String() string {
 // message in the inbox.
 func newSeededServer(t *testing.T, opts *ewstest.IMAPServerOptions) *ewstest.IMAPServer {
 	t.Helper()
-	srv, err := ewstest.NewIMAPServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	if err := srv.AddUser(testUser, testPassword); err != nil {
-		t.Fatal(err)
-	}
+	srv := newUserServer(t, opts)
 	raw := "From: a@example.com\r\nSubject: hello\r\nMessage-ID: <hello@example.com>\r\n\r\nHello.\r\n"
 	if err := srv.Append(testUser, "Inbox", []byte(raw)); err != nil {
 		t.Fatal(err)

@@ -48,14 +48,7 @@ func (h *countingHandler) count(msg string) int {
 // download the rest.
 func TestIMAPCloseEarlyKeepsTheConnection(t *testing.T) {
 	t.Parallel()
-	srv, err := ewstest.NewIMAPServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	if err := srv.AddUser(testUser, testPassword); err != nil {
-		t.Fatal(err)
-	}
+	srv := newUserServer(t, nil)
 	small := []byte("Subject: small\r\n\r\n" + strings.Repeat("line of text\r\n", 5000))
 	large := append([]byte("Subject: large\r\n\r\n"), bytes.Repeat([]byte("x"), 3<<20)...)
 	for i, raw := range [][]byte{small, large} {

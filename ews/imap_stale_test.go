@@ -50,14 +50,7 @@ func listSubjects(t *testing.T, mb ews.Mailbox) ([]string, []ews.Message) {
 // under new IDs.
 func TestIMAPUIDValidityChange(t *testing.T) {
 	t.Parallel()
-	srv, err := ewstest.NewIMAPServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	if err := srv.AddUser(testUser, testPassword); err != nil {
-		t.Fatal(err)
-	}
+	srv := newUserServer(t, nil)
 	for _, s := range []string{"a", "b", "c"} {
 		raw := fmt.Sprintf("From: x@example.com\r\nSubject: %s\r\nMessage-ID: <%s@example.com>\r\n\r\n%s\r\n", s, s, s)
 		if err := srv.Append(testUser, "Inbox", []byte(raw)); err != nil {
@@ -110,14 +103,7 @@ func TestIMAPUIDValidityChange(t *testing.T) {
 // TestIMAPStreamCanceled cancels the context of an open stream.
 func TestIMAPStreamCanceled(t *testing.T) {
 	t.Parallel()
-	srv, err := ewstest.NewIMAPServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	if err := srv.AddUser(testUser, testPassword); err != nil {
-		t.Fatal(err)
-	}
+	srv := newUserServer(t, nil)
 	raw := ewstest.LargeMessage("big@example.com", time.Now(), 4<<20)
 	if err := srv.Append(testUser, "Inbox", raw); err != nil {
 		t.Fatal(err)
@@ -156,14 +142,7 @@ func TestIMAPStreamCanceled(t *testing.T) {
 // WaitTimeout with a nil error.
 func TestIMAPWaitTimeout(t *testing.T) {
 	t.Parallel()
-	srv, err := ewstest.NewIMAPServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	if err := srv.AddUser(testUser, testPassword); err != nil {
-		t.Fatal(err)
-	}
+	srv := newUserServer(t, nil)
 	mb := newTestMailbox(t, srv, func(c *ews.IMAPConfig) { c.WaitTimeout = 50 * time.Millisecond })
 	listSubjects(t, mb)
 	if err := mb.WaitForMail(t.Context()); err != nil {
@@ -174,14 +153,7 @@ func TestIMAPWaitTimeout(t *testing.T) {
 // TestIMAPCloseEndsWait closes the mailbox while WaitForMail waits.
 func TestIMAPCloseEndsWait(t *testing.T) {
 	t.Parallel()
-	srv, err := ewstest.NewIMAPServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	if err := srv.AddUser(testUser, testPassword); err != nil {
-		t.Fatal(err)
-	}
+	srv := newUserServer(t, nil)
 	mb := newTestMailbox(t, srv, nil)
 	listSubjects(t, mb)
 	done := make(chan error, 1)

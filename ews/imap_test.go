@@ -12,19 +12,27 @@ const (
 	testPassword = "correct horse battery staple"
 )
 
+// newUserServer starts an in-memory IMAP server that knows the test user,
+// and closes it when the test ends.
+func newUserServer(t testing.TB, opts *ewstest.IMAPServerOptions) *ewstest.IMAPServer {
+	t.Helper()
+	srv, err := ewstest.NewIMAPServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if err := srv.AddUser(testUser, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 // memFactory builds each conformance harness on a fresh in-memory server,
 // so that one test dropping connections does not disturb another.
 func memFactory(opts ewstest.IMAPServerOptions, configure func(*ews.IMAPConfig)) ewstest.Factory {
 	return func(t testing.TB, setup ewstest.Setup) ewstest.Harness {
 		t.Helper()
-		srv, err := ewstest.NewIMAPServer(&opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		if err := srv.AddUser(testUser, testPassword); err != nil {
-			t.Fatal(err)
-		}
+		srv := newUserServer(t, &opts)
 		for _, f := range setup.Create {
 			if err := srv.CreateFolder(testUser, f); err != nil {
 				t.Fatal(err)
