@@ -95,10 +95,17 @@ func TestEWSOpenLargeHeap(t *testing.T) {
 		t.Skip("skipping the 50 MB message in -short mode")
 	}
 	f := newEWSFixture(t, nil)
-	wantLen, want := seedLarge(t, f.srv.Exchange, ewstest.EWSSharedMailbox)
+	checkOpenLargeHeap(t, f.mb, f.srv.Exchange, ewstest.EWSSharedMailbox)
+}
+
+// checkOpenLargeHeap seeds a 50 MB message in mailbox's inbox, streams it
+// through mb, and checks the bytes and the heap.
+func checkOpenLargeHeap(t *testing.T, mb ews.Mailbox, x *ewstest.Exchange, mailbox string) {
+	t.Helper()
+	wantLen, want := seedLarge(t, x, mailbox)
 	ctx := t.Context()
-	msgs := listAll(ctx, t, f.mb)
-	n, sum, st := streamAndMeasure(ctx, t, f.mb, msgs[0])
+	msgs := listAll(ctx, t, mb)
+	n, sum, st := streamAndMeasure(ctx, t, mb, msgs[0])
 	if n != wantLen || sum != want {
 		t.Fatalf("streamed %d bytes with another digest, want %d bytes", n, wantLen)
 	}

@@ -636,14 +636,7 @@ func TestGraphOpenLargeHeap(t *testing.T) {
 		t.Skip("skipping the 50 MB message in -short mode")
 	}
 	f := newGraphFixture(t, nil)
-	wantLen, want := seedLarge(t, f.srv.Exchange, ewstest.GraphMailbox)
-	ctx := t.Context()
-	msgs := listAll(ctx, t, f.mb)
-	n, sum, st := streamAndMeasure(ctx, t, f.mb, msgs[0])
-	if n != wantLen || sum != want {
-		t.Fatalf("streamed %d bytes with another digest, want %d bytes", n, wantLen)
-	}
-	checkHeap(t, st)
+	checkOpenLargeHeap(t, f.mb, f.srv.Exchange, ewstest.GraphMailbox)
 }
 
 // BenchmarkGraphOpen streams an 8 MB message from the fake Graph server.
