@@ -247,17 +247,11 @@ func (c EWSConfig) validate() (EWSConfig, error) {
 	if err := xchCheckDispositions(c.Folders, c.Processed, c.Quarantine); err != nil {
 		return c, bad("%v", err)
 	}
-	switch {
-	case c.PageSize == 0:
-		c.PageSize = DefaultEWSPageSize
-	case c.PageSize < 0 || c.PageSize > 1000:
-		return c, bad("PageSize %d is outside 1..1000", c.PageSize)
+	if err := xchLimit("PageSize", &c.PageSize, DefaultEWSPageSize, 1000); err != nil {
+		return c, bad("%v", err)
 	}
-	switch {
-	case c.MaxConns == 0:
-		c.MaxConns = DefaultEWSMaxConns
-	case c.MaxConns < 0:
-		return c, bad("MaxConns %d is negative", c.MaxConns)
+	if err := xchLimit("MaxConns", &c.MaxConns, DefaultEWSMaxConns, 0); err != nil {
+		return c, bad("%v", err)
 	}
 	if c.Timeout < 0 || c.MaxRetryWait < 0 {
 		return c, bad("Timeout and MaxRetryWait must not be negative")

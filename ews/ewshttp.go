@@ -348,6 +348,20 @@ func xchCheckCategory(c string) error {
 	return nil
 }
 
+// xchLimit sets the setting *v to def when it is zero and checks that it
+// is positive and, when maxV is not zero, at most maxV.
+func xchLimit(name string, v *int, def, maxV int) error {
+	switch {
+	case *v == 0:
+		*v = def
+	case maxV > 0 && (*v < 0 || *v > maxV):
+		return fmt.Errorf("%s %d is outside 1..%d", name, *v, maxV)
+	case *v < 0:
+		return fmt.Errorf("%s %d is negative", name, *v)
+	}
+	return nil
+}
+
 // xchCheckDispositions validates the folders and dispositions shared by
 // the EWS and Graph configurations.
 func xchCheckDispositions(folders []string, processed, quarantine Disposition) error {

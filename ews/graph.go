@@ -174,17 +174,11 @@ func (c GraphConfig) validate() (GraphConfig, error) {
 	if err := xchCheckDispositions(c.Folders, c.Processed, c.Quarantine); err != nil {
 		return c, bad("%v", err)
 	}
-	switch {
-	case c.PageSize == 0:
-		c.PageSize = DefaultGraphPageSize
-	case c.PageSize < 0 || c.PageSize > 1000:
-		return c, bad("PageSize %d is outside 1..1000", c.PageSize)
+	if err := xchLimit("PageSize", &c.PageSize, DefaultGraphPageSize, 1000); err != nil {
+		return c, bad("%v", err)
 	}
-	switch {
-	case c.MaxConcurrency == 0:
-		c.MaxConcurrency = DefaultGraphConcurrency
-	case c.MaxConcurrency < 0:
-		return c, bad("MaxConcurrency %d is negative", c.MaxConcurrency)
+	if err := xchLimit("MaxConcurrency", &c.MaxConcurrency, DefaultGraphConcurrency, 0); err != nil {
+		return c, bad("%v", err)
 	}
 	if c.Timeout < 0 || c.MaxRetryWait < 0 {
 		return c, bad("Timeout and MaxRetryWait must not be negative")
